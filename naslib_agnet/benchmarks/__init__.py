@@ -1,0 +1,19 @@
+"""Benchmark oracles: real tabular benchmark data keyed by NASLib architecture hashes."""
+
+from .errors import BenchmarkDataError
+from .nasbench201 import (
+    NB201_DATASETS,
+    load_nb201_oracle,
+    nb201_arch_str_to_op_indices,
+    nb201_op_indices_to_arch_str,
+)
+from .tabular import TabularOracle
+
+__all__ = [
+    "BenchmarkDataError",
+    "NB201_DATASETS",
+    "TabularOracle",
+    "load_nb201_oracle",
+    "nb201_arch_str_to_op_indices",
+    "nb201_op_indices_to_arch_str",
+]

@@ -1,0 +1,7 @@
+"""The AG-Net networks: generator, predictor and losses. Knows shapes, not search spaces."""
+from .generator import Generator, GeneratorConfig, split_output
+from .losses import rank_weights, reconstruction_loss, search_loss
+from .predictor import MLPPredictor
+
+__all__ = ["Generator", "GeneratorConfig", "MLPPredictor", "rank_weights", "reconstruction_loss",
+           "search_loss", "split_output"]
