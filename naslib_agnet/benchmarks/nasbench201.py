@@ -21,7 +21,7 @@ import csv
 import functools
 import itertools
 import math
-import operator
+
 import os
 import pickle
 from collections.abc import Iterable
@@ -30,6 +30,12 @@ from typing import Any
 
 import numpy as np
 
+from ..spaces.nasbench201 import (
+    NB201_NUM_ARCHS,
+    NB201_OP_NAMES,
+    nb201_arch_str_to_op_indices,
+    nb201_op_indices_to_arch_str,
+)
 from .errors import BenchmarkDataError
 from .tabular import TabularOracle
 
@@ -46,18 +52,6 @@ __all__ = [
 
 #: Datasets of NAS-Bench-201, as spelled in the csv column names.
 NB201_DATASETS: tuple[str, ...] = ("cifar10", "cifar100", "ImageNet16-120")
-
-#: Number of architectures in the NB201 cell space (5 ops ** 6 edges).
-NB201_NUM_ARCHS: int = 15_625
-
-#: Op names by NASLib op index.
-NB201_OP_NAMES: tuple[str, ...] = (
-    "skip_connect",
-    "none",
-    "nor_conv_3x3",
-    "nor_conv_1x1",
-    "avg_pool_3x3",
-)
 
 #: File name of the complete NB201 accuracy table.
 NB201_CSV_NAME: str = "nb201_accuracies.csv"
@@ -84,99 +78,10 @@ _DATASET_ALIASES: dict[str, str] = {
     "imagenet16": "ImageNet16-120",
 }
 
-_NUM_EDGES = 6
-_OP_INDEX = {name: i for i, name in enumerate(NB201_OP_NAMES)}
-# Edge (src, dst) of each position of NASLib's op-index tuple.
-_NASLIB_EDGES: tuple[tuple[int, int], ...] = ((0, 1), (0, 2), (0, 3), (1, 2), (1, 3), (2, 3))
-# Edge of each position of the arch_str, grouped by target node: 0→1 | 0→2, 1→2 | 0→3, 1→3, 2→3.
-_ARCH_STR_EDGES: tuple[tuple[int, int], ...] = ((0, 1), (0, 2), (1, 2), (0, 3), (1, 3), (2, 3))
-# _ARCH_STR_TO_NASLIB[i] = position in the arch_str of NASLib edge i.
-_ARCH_STR_TO_NASLIB: tuple[int, ...] = tuple(_ARCH_STR_EDGES.index(e) for e in _NASLIB_EDGES)
-
 _HINT_DATA_DIR = (
     "pass --data-dir (data_dir=) pointing at the folder that contains "
     f"nasbench201/{NB201_CSV_NAME}"
 )
-
-
-# --------------------------------------------------------------------------------------
-# Representation conversions
-# --------------------------------------------------------------------------------------
-
-
-def nb201_arch_str_to_op_indices(arch_str: str) -> tuple[int, ...]:
-    """Convert an official NB201 arch string to NASLib's op-index tuple.
-
-    ``'|avg_pool_3x3~0|+|nor_conv_1x1~0|skip_connect~1|+|nor_conv_1x1~0|skip_connect~1|skip_connect~2|'``
-    becomes ``(4, 3, 3, 0, 0, 0)``.
-
-    Raises:
-        ValueError: if ``arch_str`` is not a well-formed NB201 cell string.
-    """
-    expected = (
-        "expected '|op~0|+|op~0|op~1|+|op~0|op~1|op~2|' with op in "
-        f"{list(NB201_OP_NAMES)}"
-    )
-    if not isinstance(arch_str, str):
-        raise ValueError(f"NB201 arch string must be a str, got {arch_str!r}; {expected}")
-    nodes = arch_str.strip().split("+")
-    if len(nodes) != 3:
-        raise ValueError(
-            f"bad NB201 arch string {arch_str!r}: found {len(nodes)} node groups separated "
-            f"by '+', {expected}"
-        )
-    ops_in_str_order: list[int] = []
-    for target, group in enumerate(nodes, start=1):
-        if len(group) < 2 or not (group.startswith("|") and group.endswith("|")):
-            raise ValueError(
-                f"bad NB201 arch string {arch_str!r}: node group {group!r} must start and "
-                f"end with '|'; {expected}"
-            )
-        entries = group[1:-1].split("|")
-        if len(entries) != target:
-            raise ValueError(
-                f"bad NB201 arch string {arch_str!r}: node {target} has {len(entries)} "
-                f"input edges, expected {target}; {expected}"
-            )
-        for source, entry in enumerate(entries):
-            op, sep, src = entry.partition("~")
-            if not sep or op not in _OP_INDEX or src != str(source):
-                raise ValueError(
-                    f"bad NB201 arch string {arch_str!r}: edge entry {entry!r} into node "
-                    f"{target} should be '<op>~{source}' with op in {list(NB201_OP_NAMES)}"
-                )
-            ops_in_str_order.append(_OP_INDEX[op])
-    return tuple(ops_in_str_order[i] for i in _ARCH_STR_TO_NASLIB)
-
-
-def nb201_op_indices_to_arch_str(op_indices: Iterable[int]) -> str:
-    """Convert NASLib's op-index tuple to the official NB201 arch string.
-
-    ``(4, 3, 3, 0, 0, 0)`` becomes
-    ``'|avg_pool_3x3~0|+|nor_conv_1x1~0|skip_connect~1|+|nor_conv_1x1~0|skip_connect~1|skip_connect~2|'``.
-
-    Raises:
-        ValueError: if ``op_indices`` is not 6 integers in 0..4.
-    """
-    try:
-        if isinstance(op_indices, (str, bytes)):
-            raise TypeError("a string is not a sequence of op indices")
-        ops = [operator.index(v) for v in op_indices]  # accepts numpy ints, rejects floats
-    except TypeError as exc:
-        raise ValueError(
-            f"NB201 op indices must be 6 integers in 0..4, got {op_indices!r}"
-        ) from exc
-    if len(ops) != _NUM_EDGES or any(not 0 <= v < len(NB201_OP_NAMES) for v in ops):
-        raise ValueError(
-            f"NB201 op indices must be 6 integers in 0..4 (edges 0→1, 0→2, 0→3, 1→2, 1→3, "
-            f"2→3; ops {list(NB201_OP_NAMES)}), got {op_indices!r}"
-        )
-    by_edge = dict(zip(_NASLIB_EDGES, ops))
-    groups: list[str] = []
-    for target in (1, 2, 3):
-        entries = [f"{NB201_OP_NAMES[by_edge[(src, target)]]}~{src}" for src in range(target)]
-        groups.append("|" + "|".join(entries) + "|")
-    return "+".join(groups)
 
 
 @functools.lru_cache(maxsize=1)
@@ -184,7 +89,7 @@ def _dash_op_indices_table() -> dict[str, tuple[int, ...]]:
     """All 15,625 valid dash-joined op-index strings, mapped to their tuples."""
     return {
         "-".join(map(str, ops)): ops
-        for ops in itertools.product(range(len(NB201_OP_NAMES)), repeat=_NUM_EDGES)
+        for ops in itertools.product(range(len(NB201_OP_NAMES)), repeat=6)
     }
 
 

@@ -2,6 +2,7 @@
 from .generator import Generator, GeneratorConfig, split_output
 from .losses import rank_weights, reconstruction_loss, search_loss
 from .predictor import MLPPredictor
+from .pretrain import PretrainSettings, pretrain
 
 __all__ = ["Generator", "GeneratorConfig", "MLPPredictor", "rank_weights", "reconstruction_loss",
-           "search_loss", "split_output"]
+           "search_loss", "split_output", "PretrainSettings", "pretrain"]

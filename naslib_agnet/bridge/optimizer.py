@@ -1,0 +1,173 @@
+"""``AGNet``: AG-Net behind NASLib's black-box ``MetaOptimizer`` contract.
+
+It subclasses NASLib's ``MetaOptimizer`` when NASLib is importable and the local
+stand-in otherwise, and it talks to the search space only through the graph methods
+``clone``, ``set_spec``, ``get_hash``, ``query``, ``sample_random_architecture`` and
+``get_type``: the same object runs on NASLib's ``NasBench201SearchSpace`` and on
+:class:`~naslib_agnet.bridge.NasBench201Space`.
+
+One NASLib epoch is one query: the first ``agnet_num_init`` epochs evaluate random
+architectures; after that AG-Net proposes a batch of ``agnet_top_k`` architectures,
+and each ``new_epoch`` evaluates the next one of the batch.
+
+Config keys (all under ``search:``, all optional): ``agnet_<setting>`` for every field
+of :class:`~naslib_agnet.search.AGNetSettings`, ``agnet_pretrained`` (``default`` for
+the shipped weights, ``none`` for a randomly initialised generator, or a path), and
+``seed`` (or the top-level ``seed``).
+"""
+from __future__ import annotations
+
+import logging
+from dataclasses import fields
+
+import torch
+
+from ..search import AGNetSearch, AGNetSettings
+from ..spaces import get_codec
+from ..weights import load_generator
+from .naslib_api import MetaOptimizer, Metric
+
+logger = logging.getLogger(__name__)
+
+CONFIG_PREFIX = "agnet_"
+MAX_RANDOM_TRIES = 10_000
+
+
+def settings_from_config(config) -> AGNetSettings:
+    """Read ``search.agnet_<name>`` keys of a NASLib-style config into :class:`AGNetSettings`."""
+    search = _get(config, "search")
+    values = {}
+    for f in fields(AGNetSettings):
+        key = CONFIG_PREFIX + f.name
+        if search is not None and _has(search, key):
+            values[f.name] = _get(search, key)
+    return AGNetSettings.from_mapping(values)
+
+
+def _has(node, key) -> bool:
+    return key in node if isinstance(node, dict) else hasattr(node, key)
+
+
+def _get(node, key, default=None):
+    if isinstance(node, dict):
+        return node.get(key, default)
+    return getattr(node, key, default)
+
+
+class _Evaluated(torch.nn.Module):
+    """NASLib's per-architecture container: ``.arch`` (a graph) and ``.accuracy`` (val acc)."""
+
+    def __init__(self, arch, accuracy: float):
+        super().__init__()
+        self.arch = arch
+        self.accuracy = accuracy
+
+
+class _Checkpoint(torch.nn.Module):
+    """The small module handed to NASLib's checkpointer: the current generator and predictor."""
+
+    def __init__(self, search: AGNetSearch):
+        super().__init__()
+        self.generator = search.generator
+        self.predictor = search.predictor
+
+
+class AGNet(MetaOptimizer):
+    """AG-Net as a NASLib black-box optimizer (``optimizer: agnet``)."""
+
+    using_step_function = False
+
+    def __init__(self, config):
+        super().__init__()
+        self.config = config
+        self.dataset = _get(config, "dataset")
+        search = _get(config, "search", {})
+        self.seed = int(_get(search, "seed", _get(config, "seed", 0)))
+        self.settings = settings_from_config(config)
+        self.pretrained = str(_get(search, CONFIG_PREFIX + "pretrained", "default"))
+        self.performance_metric = Metric.VAL_ACCURACY
+        self.history: list[_Evaluated] = []
+        self.queue: list = []  # graphs proposed by AG-Net, evaluated one per epoch
+        self.search: AGNetSearch | None = None
+        self.random_fallbacks = 0
+
+    def adapt_search_space(self, search_space, scope=None, dataset_api=None):
+        if not getattr(search_space, "QUERYABLE", False):
+            raise ValueError("AG-Net needs a queryable (benchmark) search space")
+        self.search_space = search_space.clone()
+        self.scope = scope if scope else getattr(search_space, "OPTIMIZER_SCOPE", None)
+        self.dataset_api = dataset_api
+        codec = get_codec(search_space.get_type())
+        state, gen_config = load_generator(codec.name, self.pretrained)
+        self.search = AGNetSearch(codec, self.settings, generator_state=state, generator_config=gen_config,
+                                  seed=self.seed)
+        self._checkpoint = _Checkpoint(self.search)
+
+    # ------------------------------------------------------------------------- the loop
+    def new_epoch(self, epoch):
+        if self.search is None:
+            raise RuntimeError("call adapt_search_space(search_space, dataset_api=...) before new_epoch")
+        if len(self.history) < self.settings.num_init:
+            arch = self._random_unseen()
+        else:
+            if not self.queue:
+                self.queue = self._next_batch()
+            arch = self.queue.pop(0)
+        accuracy = arch.query(self.performance_metric, self.dataset, dataset_api=self.dataset_api)
+        self.search.observe(arch.get_hash(), accuracy)
+        self.history.append(_Evaluated(arch, accuracy))
+
+    def _next_batch(self) -> list:
+        """AG-Net's next ``top_k`` proposals as graphs, topped up with random unseen ones if it found too few."""
+        batch = []
+        for key in self.search.propose():
+            arch = self.search_space.clone()
+            arch.set_spec(key, dataset_api=self.dataset_api)
+            batch.append(arch)
+        missing = self.settings.top_k - len(batch)
+        if missing > 0:
+            self.random_fallbacks += missing
+            logger.warning("AG-Net found only %d new valid candidates; adding %d random architectures",
+                           len(batch), missing)
+            for _ in range(missing):
+                arch = self._random_unseen()
+                self.search.mark_pending(arch.get_hash())
+                batch.append(arch)
+        return batch
+
+    def _random_unseen(self):
+        for _ in range(MAX_RANDOM_TRIES):
+            arch = self.search_space.clone()
+            arch.sample_random_architecture(dataset_api=self.dataset_api)
+            if not self.search.is_seen(arch.get_hash()):
+                return arch
+        raise RuntimeError(f"no unseen architecture in {MAX_RANDOM_TRIES} random draws: the space is exhausted")
+
+    # -------------------------------------------------------------------------- reports
+    def train_statistics(self, report_incumbent=True):
+        arch = self.get_final_architecture() if report_incumbent else self.history[-1].arch
+        query = lambda metric: arch.query(metric, self.dataset, dataset_api=self.dataset_api)  # noqa: E731
+        return (query(Metric.TRAIN_ACCURACY), query(Metric.VAL_ACCURACY), query(Metric.TEST_ACCURACY),
+                query(Metric.TRAIN_TIME))
+
+    def test_statistics(self):
+        return self.get_final_architecture().query(Metric.RAW, self.dataset, dataset_api=self.dataset_api)
+
+    def get_final_architecture(self):
+        if not self.history:
+            raise RuntimeError("no architecture has been evaluated yet")
+        return max(self.history, key=lambda m: m.accuracy).arch
+
+    @property
+    def last_architecture(self):
+        """The most recently evaluated architecture (what NASLib's bbo runner reports)."""
+        return self.history[-1].arch if self.history else None
+
+    def get_op_optimizer(self):
+        raise NotImplementedError()
+
+    def get_checkpointables(self):
+        return {"model": self._checkpoint}
+
+    def get_model_size(self):
+        return sum(p.numel() for p in self._checkpoint.parameters()) / 1e6 if self.search else 0.0

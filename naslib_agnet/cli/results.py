@@ -1,0 +1,78 @@
+"""Result files of a search run: NASLib's ``errors.json`` and this project's ``summary.json``.
+
+Both are rewritten atomically after every query, so an interrupted run keeps every
+query it completed.
+"""
+from __future__ import annotations
+
+import json
+import math
+import os
+from pathlib import Path
+from typing import Any
+
+
+def write_json(path: Path, payload: Any) -> None:
+    tmp = path.with_name(path.name + ".tmp")
+    tmp.write_text(json.dumps(payload, indent=1, default=_jsonable))
+    os.replace(tmp, path)
+
+
+def _jsonable(value: Any) -> Any:
+    if hasattr(value, "item"):
+        return value.item()
+    if isinstance(value, (set, tuple)):
+        return list(value)
+    raise TypeError(f"cannot write {type(value).__name__} to JSON")
+
+
+def _number(value: Any) -> float | None:
+    value = float(value)
+    return value if math.isfinite(value) else None
+
+
+class RunRecorder:
+    """Collects one run's per-query records and writes ``errors.json`` and ``summary.json``."""
+
+    def __init__(self, out_dir: Path, config: dict[str, Any], splits: dict[str, str]):
+        self.out_dir = Path(out_dir)
+        self.out_dir.mkdir(parents=True, exist_ok=True)
+        self.config = config
+        self.splits = splits
+        self.trajectory: dict[str, Any] = {"train_acc": [], "valid_acc": [], "test_acc": [], "runtime": [],
+                                           "train_time": [], "params": 0.0}
+        self.queries: list[dict[str, Any]] = []
+        self.wall_time = 0.0
+
+    def add(self, arch: list[int], arch_str: str | None, val: float, test: float | None,
+            stats: tuple, runtime: float) -> None:
+        """One query: the evaluated architecture and its metrics, plus NASLib's per-epoch statistics."""
+        train_acc, valid_acc, test_acc, train_time = stats
+        for key, value in zip(("train_acc", "valid_acc", "test_acc", "train_time", "runtime"),
+                              (train_acc, valid_acc, test_acc, train_time, runtime)):
+            self.trajectory[key].append(_number(value))
+        best = self.queries[-1] if self.queries else None
+        if best is None or val > best["best_val_acc"]:
+            best_val, best_test, best_arch = val, test, arch
+        else:
+            best_val, best_test, best_arch = best["best_val_acc"], best["best_test_acc"], best["best_arch"]
+        self.queries.append({"query": len(self.queries) + 1, "arch": arch, "arch_str": arch_str,
+                             "val_acc": _number(val), "test_acc": None if test is None else _number(test),
+                             "best_val_acc": best_val, "best_test_acc": best_test, "best_arch": best_arch})
+        self.wall_time += runtime
+
+    def write(self, finished: bool, extra: dict[str, Any] | None = None) -> None:
+        write_json(self.out_dir / "errors.json", [self.config, self.trajectory])
+        summary = {"optimizer": self.config["optimizer"], "search_space": self.config["search_space"],
+                   "dataset": self.config["dataset"], "seed": self.config["seed"],
+                   "config_id": self.config["config_id"], "finished": finished,
+                   "num_queries": len(self.queries), "wall_time_s": self.wall_time,
+                   "splits": self.splits,
+                   "columns": {"val_acc": "the queried architecture's validation accuracy",
+                               "test_acc": "its test accuracy",
+                               "best_val_acc": "best validation accuracy among the queries so far",
+                               "best_test_acc": "test accuracy of that best-by-validation architecture"},
+                   "queries": self.queries}
+        if extra:
+            summary.update(extra)
+        write_json(self.out_dir / "summary.json", summary)

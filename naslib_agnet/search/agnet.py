@@ -1,0 +1,267 @@
+"""AG-Net's search loop as an ask/tell object: latent-space optimisation by weighted retraining.
+
+One iteration (spec §5.1): retrain generator + predictor jointly on the evaluated
+architectures with rank weights, draw latent points z ~ U[-b, b], keep up to
+``num_candidates`` valid, unseen, de-duplicated architectures, and propose the
+``top_k`` of them by predicted score. No NASLib, no files: the caller evaluates the
+proposals and reports the scores with :meth:`AGNetSearch.observe`.
+"""
+from __future__ import annotations
+
+import time
+from collections.abc import Hashable, Mapping
+from dataclasses import asdict, dataclass, field, fields
+from typing import Any
+
+import numpy as np
+import torch
+
+from ..model import Generator, GeneratorConfig, MLPPredictor, rank_weights, reconstruction_loss, search_loss
+from ..spaces import ArchKey, Codec, sample_discrete
+
+
+@dataclass
+class AGNetSettings:
+    """Every hyperparameter of the search, defaulting to the spec's NB201 values (spec §5.5, §10)."""
+
+    num_init: int = 16  #: random architectures evaluated before the first retraining
+    top_k: int = 16  #: architectures evaluated per iteration
+    num_candidates: int = 100  #: valid new candidates ranked by the predictor per iteration
+    retrain_epochs: int = 30  #: epochs of weighted retraining per iteration (NB101/NB301: 15)
+    batch_size: int = 16
+    lr: float = 1e-3
+    beta1: float = 0.5
+    beta2: float = 0.999
+    weight_decay: float = 0.0
+    alpha: float = 0.9  #: weight of the prediction loss in (1-alpha) L_G + alpha L_C
+    weight_factor: float = 0.01  #: k in w = 1 / (k |D| + rank)
+    latent_bound: float = 3.0  #: candidates use z ~ U[-bound, bound]
+    chunk_size: int = 100  #: candidate draws grow 100, 200, ... per chunk
+    max_chunks: int = 9  #: ... up to this many chunks per iteration (4,500 draws for NB201)
+    predictor_layers: int = 4  #: hidden layers of the MLP predictor
+    score_scale: float = 0.01  #: scores are multiplied by this before regression (% -> fraction)
+    engine: str = "numpy"  #: "numpy" (hand-written backprop, fast on CPU) or "torch" (autograd)
+
+    @classmethod
+    def from_mapping(cls, values: Mapping[str, Any]) -> "AGNetSettings":
+        """Build from a mapping, checking names and types; unknown keys raise ValueError."""
+        known = {f.name: f for f in fields(cls)}
+        unknown = sorted(set(values) - set(known))
+        if unknown:
+            raise ValueError(f"unknown AG-Net setting(s) {unknown}; known settings: {sorted(known)}")
+        kwargs = {}
+        for name, value in values.items():
+            default = getattr(cls, name)
+            kwargs[name] = _coerce(name, value, type(default))
+        settings = cls(**kwargs)
+        settings.validate()
+        return settings
+
+    def validate(self) -> None:
+        positive = ("num_init", "top_k", "num_candidates", "batch_size", "chunk_size", "max_chunks")
+        for name in positive:
+            if getattr(self, name) < 1:
+                raise ValueError(f"AG-Net setting {name} must be >= 1, got {getattr(self, name)}")
+        if self.retrain_epochs < 0:
+            raise ValueError(f"retrain_epochs must be >= 0, got {self.retrain_epochs}")
+        if not 0.0 <= self.alpha <= 1.0:
+            raise ValueError(f"alpha must lie in [0, 1], got {self.alpha}")
+        if self.engine not in ("numpy", "torch"):
+            raise ValueError(f"engine must be 'numpy' or 'torch', got {self.engine!r}")
+
+    def to_dict(self) -> dict[str, Any]:
+        return asdict(self)
+
+
+def _coerce(name: str, value: Any, kind: type) -> Any:
+    if kind is float and isinstance(value, (int, float)) and not isinstance(value, bool):
+        return float(value)
+    if kind is int and isinstance(value, int) and not isinstance(value, bool):
+        return value
+    if kind is str and isinstance(value, str):
+        return value
+    raise ValueError(f"AG-Net setting {name} must be of type {kind.__name__}, got {value!r} "
+                     f"({type(value).__name__})")
+
+
+@dataclass
+class SearchTimings:
+    """Wall-clock seconds spent in each part of the search, for profiling reports."""
+
+    retrain: float = 0.0
+    generate: float = 0.0
+    steps: int = 0
+    latent_draws: int = 0
+    iterations: int = 0
+    empty_iterations: int = 0
+    per_iteration: list[dict] = field(default_factory=list)
+
+
+class AGNetSearch:
+    """AG-Net as an ask/tell optimiser over one search space.
+
+    Args:
+        codec: the search space's codec.
+        settings: hyperparameters.
+        generator_state: a pretrained generator ``state_dict`` (or ``None`` for random init).
+        generator_config: the generator's sizes; defaults to the codec's K and N.
+        seed: seeds the latent draws, the sampler and the network initialisation.
+    """
+
+    def __init__(self, codec: Codec, settings: AGNetSettings | None = None,
+                 generator_state: Mapping[str, torch.Tensor] | None = None,
+                 generator_config: GeneratorConfig | None = None, seed: int = 0):
+        self.codec = codec
+        self.settings = settings or AGNetSettings()
+        self.settings.validate()
+        cfg = generator_config or GeneratorConfig(num_classes=codec.num_classes, max_nodes=codec.max_nodes)
+        if (cfg.num_classes, cfg.max_nodes) != (codec.num_classes, codec.max_nodes):
+            raise ValueError(f"generator sizes K={cfg.num_classes}, N={cfg.max_nodes} do not match the "
+                             f"{codec.name} codec (K={codec.num_classes}, N={codec.max_nodes})")
+        self.torch_rng = torch.Generator().manual_seed(seed)
+        self.rng = np.random.default_rng(seed)
+        with torch.random.fork_rng():
+            torch.manual_seed(seed)
+            self.generator = Generator(cfg)
+            self.predictor = MLPPredictor(cfg.output_dim, hidden_layers=self.settings.predictor_layers)
+        if generator_state is not None:
+            self.generator.load_state_dict(generator_state)
+        s = self.settings
+        self.optimizer = torch.optim.Adam(
+            list(self.generator.parameters()) + list(self.predictor.parameters()),
+            lr=s.lr, betas=(s.beta1, s.beta2), weight_decay=s.weight_decay)
+        self.archs: list[ArchKey] = []
+        self.scores: list[float] = []
+        self._seen: set[Hashable] = set()
+        self._pending: set[Hashable] = set()
+        self.timings = SearchTimings()
+        self.last_candidates: list[tuple[ArchKey, float]] = []
+
+    # ----------------------------------------------------------------------------- tell
+    def observe(self, arch: ArchKey, score: float) -> None:
+        """Record the true score (e.g. validation accuracy in %) of an evaluated architecture."""
+        score = float(score)
+        if not np.isfinite(score):
+            raise ValueError(f"score of {arch} must be a finite number, got {score}")
+        key = self.codec.dedup_key(tuple(int(v) for v in arch))
+        self.archs.append(tuple(int(v) for v in arch))
+        self.scores.append(score)
+        self._seen.add(key)
+        self._pending.discard(key)
+
+    def mark_pending(self, arch: ArchKey) -> None:
+        """Exclude an architecture the caller will evaluate from future proposals."""
+        self._pending.add(self.codec.dedup_key(tuple(int(v) for v in arch)))
+
+    def is_seen(self, arch: ArchKey) -> bool:
+        """True for architectures already observed or proposed and not yet observed."""
+        key = self.codec.dedup_key(tuple(int(v) for v in arch))
+        return key in self._seen or key in self._pending
+
+    # ------------------------------------------------------------------------------ ask
+    def propose(self, num: int | None = None) -> list[ArchKey]:
+        """Retrain on the observations, then return up to ``num`` (default ``top_k``) new architectures.
+
+        Returns fewer (possibly none) when the generator yields fewer valid unseen
+        candidates within its draw budget; the caller decides how to fill the gap.
+        """
+        if not self.archs:
+            raise RuntimeError("AG-Net needs at least one observed architecture before it can propose")
+        num = self.settings.top_k if num is None else num
+        start = time.perf_counter()
+        steps = self.retrain()
+        mid = time.perf_counter()
+        candidates = self.generate_candidates()
+        end = time.perf_counter()
+        self.last_candidates = candidates
+        chosen = [arch for arch, _ in sorted(candidates, key=lambda c: -c[1])[:num]]
+        for arch in chosen:
+            self._pending.add(self.codec.dedup_key(arch))
+        t = self.timings
+        t.retrain += mid - start
+        t.generate += end - mid
+        t.steps += steps
+        t.iterations += 1
+        t.empty_iterations += not chosen
+        t.per_iteration.append({"observed": len(self.archs), "retrain_s": mid - start,
+                                "generate_s": end - mid, "steps": steps, "candidates": len(candidates)})
+        return chosen
+
+    # ------------------------------------------------------------------------ internals
+    def retrain(self) -> int:
+        """Weighted retraining (spec §5.1): ``retrain_epochs`` epochs of |D| weighted draws each."""
+        s = self.settings
+        n = len(self.archs)
+        weights = rank_weights(np.asarray(self.scores), k=s.weight_factor)
+        nodes, edges = self.codec.encode(self.archs)
+        targets = np.asarray(self.scores, dtype=np.float32) * s.score_scale
+        probs = weights / weights.sum()
+        self.generator.train()
+        self.predictor.train()
+        steps = 0
+        for _ in range(s.retrain_epochs):
+            order = self.rng.choice(n, size=n, replace=True, p=probs)
+            for lo in range(0, n, s.batch_size):
+                idx = order[lo:lo + s.batch_size]
+                z = torch.randn(len(idx), self.generator.latent_dim, generator=self.torch_rng)
+                self._train_step(z, nodes[idx], edges[idx], targets[idx], weights[idx].astype(np.float32))
+                steps += 1
+        return steps
+
+    def _train_step(self, z: torch.Tensor, nodes: np.ndarray, edges: np.ndarray,
+                    targets: np.ndarray, weights: np.ndarray) -> None:
+        alpha = self.settings.alpha
+        if self.settings.engine == "numpy":
+            from ..model.fast_backprop import search_loss_and_grad
+
+            search_loss_and_grad(self.generator, self.predictor, z.numpy(), nodes, edges, targets, weights, alpha)
+        else:
+            self.optimizer.zero_grad(set_to_none=False)
+            out = self.generator(z)
+            recon = reconstruction_loss(out, torch.from_numpy(nodes), torch.from_numpy(edges),
+                                        self.generator.config)
+            loss = search_loss(recon, self.predictor(out), torch.from_numpy(targets),
+                               torch.from_numpy(weights), alpha)
+            loss.backward()
+        self.optimizer.step()
+
+    @torch.no_grad()
+    def generate_candidates(self) -> list[tuple[ArchKey, float]]:
+        """Valid, unseen, de-duplicated candidates with the predicted score of their z (spec §5.3).
+
+        Draws chunks of 100, 200, ... latent points until more than ``num_candidates``
+        candidates exist (or the chunk budget is spent), then keeps ``num_candidates``
+        of them at random. Scores are in the caller's units (divided by ``score_scale``).
+        """
+        s = self.settings
+        self.generator.eval()
+        self.predictor.eval()
+        found: dict[Hashable, tuple[ArchKey, float]] = {}
+        for chunk in range(1, s.max_chunks + 1):
+            z = self.generator.sample_latent(chunk * s.chunk_size, generator=self.torch_rng,
+                                             bound=s.latent_bound)
+            node_logits, edge_logits = self.generator.generate(z)
+            predicted = self.predictor(torch.cat([node_logits.flatten(1), edge_logits], 1)).numpy()
+            types, edges = sample_discrete(node_logits, edge_logits, generator=self.torch_rng)
+            self.timings.latent_draws += len(z)
+            for arch, score in zip(self.codec.decode(types, edges), predicted.tolist()):
+                if arch is None:
+                    continue
+                key = self.codec.dedup_key(arch)
+                if key in self._seen or key in self._pending or key in found:
+                    continue
+                found[key] = (arch, score / s.score_scale)
+            if len(found) > s.num_candidates:
+                break
+        candidates = list(found.values())
+        if len(candidates) > s.num_candidates:
+            keep = self.rng.choice(len(candidates), size=s.num_candidates, replace=False)
+            candidates = [candidates[i] for i in sorted(keep)]
+        return candidates
+
+    def best(self) -> tuple[ArchKey, float]:
+        """The observed architecture with the highest score."""
+        if not self.archs:
+            raise RuntimeError("no architecture observed yet")
+        i = int(np.argmax(self.scores))
+        return self.archs[i], self.scores[i]

@@ -1,0 +1,18 @@
+from pathlib import Path
+
+from setuptools import find_packages, setup
+
+setup(
+    name="naslib-agnet",
+    version="0.1.0",
+    description="AG-Net (generative NAS by latent-space optimisation, ECCV 2022) as a NASLib plugin",
+    long_description=Path(__file__).with_name("README.md").read_text(encoding="utf-8"),
+    long_description_content_type="text/markdown",
+    license="Apache-2.0",
+    python_requires=">=3.10",
+    packages=find_packages(include=["naslib_agnet", "naslib_agnet.*"]),
+    package_data={"naslib_agnet.weights": ["*.pt", "*.md"]},
+    install_requires=["torch>=2.1,<3", "numpy>=1.24", "pyyaml>=6", "tqdm>=4.60"],
+    extras_require={"test": ["pytest>=7"]},
+    entry_points={"console_scripts": ["naslib-agnet=naslib_agnet.cli.main:main"]},
+)
