@@ -45,20 +45,6 @@ ROW0_ARCH_STR = (
 
 
 @pytest.fixture(scope="module")
-def data_dir() -> Path:
-    """The real benchmark-data folder; fails (does not skip) when it is missing."""
-    raw = os.environ.get("NASLIB_AGNET_DATA", str(REPO_ROOT.parent / "shared" / "data"))
-    path = Path(raw).resolve()
-    if not (path / NB201_CSV_REL).is_file():
-        pytest.fail(
-            f"real NAS-Bench-201 data not found: {path / NB201_CSV_REL} does not exist. "
-            f"Set NASLIB_AGNET_DATA to the folder that contains {NB201_CSV_REL}.",
-            pytrace=False,
-        )
-    return path
-
-
-@pytest.fixture(scope="module")
 def csv_path(data_dir: Path) -> Path:
     return data_dir / NB201_CSV_REL
 

@@ -37,6 +37,7 @@ def pretrain(generator: Generator, target_nodes: np.ndarray, target_edges: np.nd
     generator.train()
     seen = steps = 0
     recent: list[float] = []
+    last_mean = float("nan")
     next_report = callback_every
     start = time.perf_counter()
     order = rng.permutation(n)
@@ -58,14 +59,16 @@ def pretrain(generator: Generator, target_nodes: np.ndarray, target_edges: np.nd
             loss_t = reconstruction_loss(out, torch.from_numpy(target_nodes[idx]),
                                          torch.from_numpy(target_edges[idx]), generator.config).mean()
             loss_t.backward()
-            loss = float(loss_t)
+            loss = float(loss_t.detach())
         opt.step()
         recent.append(loss)
         seen += len(idx)
         steps += 1
-        if callback is not None and seen >= next_report:
-            callback(seen, float(np.mean(recent)))
+        if seen >= next_report:
+            last_mean = float(np.mean(recent))
+            if callback is not None:
+                callback(seen, last_mean)
             recent = []
             next_report += callback_every
     return {"samples": seen, "steps": steps, "seconds": time.perf_counter() - start,
-            "final_loss": float(np.mean(recent)) if recent else float("nan")}
+            "final_loss": float(np.mean(recent)) if recent else last_mean}

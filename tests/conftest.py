@@ -1,0 +1,18 @@
+"""Shared fixtures: the benchmark data directory (CI: ../shared/data), never skipped when missing."""
+from __future__ import annotations
+
+import os
+from pathlib import Path
+
+import pytest
+
+REPO = Path(__file__).resolve().parents[1]
+
+
+@pytest.fixture(scope="session")
+def data_dir() -> Path:
+    path = Path(os.environ.get("NASLIB_AGNET_DATA", REPO.parent / "shared" / "data")).resolve()
+    if not (path / "nasbench201" / "nb201_accuracies.csv").is_file():
+        pytest.fail(f"benchmark data not found at {path}: set NASLIB_AGNET_DATA to the folder that holds "
+                    "nasbench201/nb201_accuracies.csv (CI uses ../shared/data)")
+    return path
