@@ -57,7 +57,7 @@ def run_pretrain(space: str, out: Path, samples: int, seed: int, batch_size: int
             "train_seconds": round(stats["seconds"], 1), "final_recon_loss": stats["final_loss"],
             "batch_size": batch_size, "lr": lr, "training_cells": len(archs),
             "sample_quality_uniform3": quality, "sample_quality_normal": quality_normal,
-            "date": date.today().isoformat(), "torch": torch.__version__, "python": platform.python_version()}
+            "date": date.today().isoformat(), "torch": str(torch.__version__), "python": platform.python_version()}
     out.parent.mkdir(parents=True, exist_ok=True)
     save_generator(out, space, config, generator.state_dict(), meta)
     out.with_suffix(".md").write_text(_model_card(space, meta, eval_s))

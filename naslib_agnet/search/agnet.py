@@ -15,6 +15,7 @@ from typing import Any
 
 import numpy as np
 import torch
+from threadpoolctl import threadpool_limits
 
 from ..model import Generator, GeneratorConfig, MLPPredictor, rank_weights, reconstruction_loss, search_loss
 from ..spaces import ArchKey, Codec, sample_discrete
@@ -129,7 +130,7 @@ class AGNetSearch:
         s = self.settings
         self.optimizer = torch.optim.Adam(
             list(self.generator.parameters()) + list(self.predictor.parameters()),
-            lr=s.lr, betas=(s.beta1, s.beta2), weight_decay=s.weight_decay)
+            lr=s.lr, betas=(s.beta1, s.beta2), weight_decay=s.weight_decay, fused=True)
         self.archs: list[ArchKey] = []
         self.scores: list[float] = []
         self._seen: set[Hashable] = set()
@@ -169,9 +170,11 @@ class AGNetSearch:
             raise RuntimeError("AG-Net needs at least one observed architecture before it can propose")
         num = self.settings.top_k if num is None else num
         start = time.perf_counter()
-        steps = self.retrain()
-        mid = time.perf_counter()
-        candidates = self.generate_candidates()
+        # the matrices are tiny: BLAS threads only add contention (and ruin runs side by side)
+        with threadpool_limits(limits=1, user_api="blas"):
+            steps = self.retrain()
+            mid = time.perf_counter()
+            candidates = self.generate_candidates()
         end = time.perf_counter()
         self.last_candidates = candidates
         chosen = [arch for arch, _ in sorted(candidates, key=lambda c: -c[1])[:num]]

@@ -1,0 +1,134 @@
+#!/usr/bin/env python
+"""Benchmark: AG-Net on NAS-Bench-201 (real table), seeds x datasets x 192 queries.
+
+Runs every trial through the same code path as ``naslib-agnet search`` (one fresh
+process per trial, so peak memory is per trial), then writes a results table
+(mean ± std over seeds of the best-by-validation architecture's val and test
+accuracy at 16, 32, 48, 96, 144, 192 queries), val regret, wall time, peak memory and
+where the time goes, to ``docs/results.md`` (section between markers) and
+``docs/nb201_search.json``.
+
+    python benchmarks/nb201_search.py --data-dir ../shared/data --seeds 10 --jobs 2
+"""
+from __future__ import annotations
+
+import argparse
+import json
+import multiprocessing as mp
+import platform
+import resource
+import shlex
+import statistics
+import sys
+import time
+from pathlib import Path
+
+REPO = Path(__file__).resolve().parents[1]
+DATASETS = ("cifar10", "cifar100", "ImageNet16-120")
+BUDGETS = (16, 32, 48, 96, 144, 192)
+BEGIN, END = "<!-- nb201-search:begin -->", "<!-- nb201-search:end -->"
+
+
+def trial(job: tuple) -> dict:
+    dataset, seed, data_dir, out_dir, queries, overrides = job
+    from naslib_agnet.cli.config import load_config
+    from naslib_agnet.cli.run_search import run_search
+
+    config = load_config(REPO / "configs" / f"agnet_nb201_{dataset}.yaml",
+                         ["seed", str(seed), "out_dir", str(out_dir), "search.epochs", str(queries), *overrides])
+    start = time.perf_counter()
+    run = run_search(config, data_dir, progress=False)
+    wall = time.perf_counter() - start
+    summary = json.loads((run / "summary.json").read_text())
+    peak_mb = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024
+    return {"dataset": dataset, "seed": seed, "wall_s": wall, "peak_rss_mb": peak_mb,
+            "best_val": [q["best_val_acc"] for q in summary["queries"]],
+            "best_test": [q["best_test_acc"] for q in summary["queries"]],
+            "agnet": summary.get("agnet", {})}
+
+
+def mean_std(values: list[float]) -> str:
+    sd = statistics.stdev(values) if len(values) > 1 else 0.0
+    return f"{statistics.mean(values):.2f} ± {sd:.2f}"
+
+
+def main() -> int:
+    parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
+    parser.add_argument("--data-dir", required=True)
+    parser.add_argument("--seeds", type=int, default=10)
+    parser.add_argument("--queries", type=int, default=192)
+    parser.add_argument("--jobs", type=int, default=2)
+    parser.add_argument("--datasets", nargs="+", default=list(DATASETS))
+    parser.add_argument("--out-dir", default=str(REPO / "runs" / "benchmark"))
+    parser.add_argument("--results", default=str(REPO / "docs" / "results.md"))
+    parser.add_argument("opts", nargs="*", help="extra KEY VALUE config overrides")
+    args = parser.parse_args()
+
+    from naslib_agnet.benchmarks import load_nb201_oracle
+
+    optima = {ds: load_nb201_oracle(args.data_dir, ds).best("val_acc")[1] for ds in args.datasets}
+    jobs = [(ds, seed, args.data_dir, args.out_dir, args.queries, args.opts)
+            for ds in args.datasets for seed in range(args.seeds)]
+    start = time.perf_counter()
+    results = []
+    with mp.get_context("spawn").Pool(args.jobs, maxtasksperchild=1) as pool:
+        for res in pool.imap_unordered(trial, jobs):
+            results.append(res)
+            print(f"[{len(results)}/{len(jobs)}] {res['dataset']} seed {res['seed']}: best val "
+                  f"{res['best_val'][-1]:.2f} test {res['best_test'][-1]:.2f} in {res['wall_s']:.1f} s, "
+                  f"peak {res['peak_rss_mb']:.0f} MB", flush=True)
+    total = time.perf_counter() - start
+    command = "python benchmarks/nb201_search.py " + " ".join(shlex.quote(a) for a in sys.argv[1:])
+    report = render(results, optima, args, command, total)
+    print(report)
+    Path(args.results).parent.mkdir(parents=True, exist_ok=True)
+    json_path = Path(args.results).with_name("nb201_search.json")
+    json_path.write_text(json.dumps({"command": command, "optima_val": optima, "results": results}, indent=1))
+    write_section(Path(args.results), report)
+    return 0
+
+
+def render(results: list[dict], optima: dict, args, command: str, total_s: float) -> str:
+    budgets = [b for b in BUDGETS if b <= args.queries]
+    lines = [f"Command: `{command}`", "",
+             f"{args.seeds} seeds per dataset, {args.queries} queries, {args.jobs} trials in parallel, "
+             f"total wall time {total_s / 60:.1f} min on this machine "
+             f"({platform.processor() or platform.machine()}, Python {platform.python_version()}).", "",
+             "Mean ± std over seeds of the best-by-validation architecture after q queries: "
+             "validation accuracy / its test accuracy (%).", "",
+             "| dataset | " + " | ".join(f"q={b}" for b in budgets) + " | val regret at q=" + str(budgets[-1]) + " |",
+             "|---|" + "---|" * (len(budgets) + 1)]
+    for ds in args.datasets:
+        runs = [r for r in results if r["dataset"] == ds]
+        cells = [f"{mean_std([r['best_val'][b - 1] for r in runs])} / {mean_std([r['best_test'][b - 1] for r in runs])}"
+                 for b in budgets]
+        regret = statistics.mean(optima[ds] - r["best_val"][budgets[-1] - 1] for r in runs)
+        lines.append(f"| {ds} | " + " | ".join(cells) + f" | {regret:.3f} (optimum {optima[ds]:.2f}) |")
+    walls = [r["wall_s"] for r in results]
+    peaks = [r["peak_rss_mb"] for r in results]
+    retrain = [r["agnet"].get("retrain_s", 0.0) for r in results]
+    generate = [r["agnet"].get("generate_s", 0.0) for r in results]
+    fallbacks = sum(r["agnet"].get("random_fallbacks", 0) for r in results)
+    lines += ["", f"Per trial ({len(results)} trials): wall time median {statistics.median(walls):.1f} s "
+              f"(min {min(walls):.1f}, max {max(walls):.1f}); peak resident memory median "
+              f"{statistics.median(peaks):.0f} MB (max {max(peaks):.0f} MB).",
+              f"Where the time goes (median per trial): retraining generator + predictor "
+              f"{statistics.median(retrain):.1f} s, candidate generation {statistics.median(generate):.1f} s, "
+              f"the rest (start-up, table queries, result files) "
+              f"{statistics.median(w - a - b for w, a, b in zip(walls, retrain, generate)):.1f} s.",
+              f"Random fill-ins (AG-Net found fewer than top_k new valid candidates): {fallbacks} in all trials."]
+    return "\n".join(lines)
+
+
+def write_section(path: Path, report: str) -> None:
+    text = path.read_text() if path.exists() else "# Results\n"
+    block = f"{BEGIN}\n{report}\n{END}"
+    if BEGIN in text and END in text:
+        text = text[:text.index(BEGIN)] + block + text[text.index(END) + len(END):]
+    else:
+        text = text.rstrip() + "\n\n## AG-Net on NAS-Bench-201\n\n" + block + "\n"
+    path.write_text(text)
+
+
+if __name__ == "__main__":
+    sys.exit(main())

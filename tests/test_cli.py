@@ -1,0 +1,87 @@
+"""The command line: NASLib-style configs and overrides, output layout, error messages."""
+import json
+from pathlib import Path
+
+import pytest
+import yaml
+
+from naslib_agnet.cli.config import ConfigError, load_config, run_dir
+from naslib_agnet.cli.main import main
+
+REPO = Path(__file__).resolve().parents[1]
+CONFIG = REPO / "configs" / "agnet_nb201_cifar10.yaml"
+
+
+def test_configs_hold_the_spec_defaults():
+    for ds in ("cifar10", "cifar100", "ImageNet16-120"):
+        cfg = load_config(REPO / "configs" / f"agnet_nb201_{ds}.yaml")
+        assert cfg["dataset"] == ds and cfg["optimizer"] == "agnet"
+        assert cfg["search"]["agnet_retrain_epochs"] == 30 and cfg["search"]["agnet_alpha"] == 0.9
+        assert cfg["search"]["epochs"] == 192
+
+
+def test_naslib_style_overrides():
+    cfg = load_config(CONFIG, ["seed", "3", "dataset", "cifar100", "search.epochs", "96",
+                               "search.agnet_alpha", "1"])
+    assert (cfg["seed"], cfg["dataset"], cfg["search"]["epochs"]) == (3, "cifar100", 96)
+    assert cfg["search"]["agnet_alpha"] == 1.0 and isinstance(cfg["search"]["agnet_alpha"], float)
+    assert run_dir(cfg) == Path("runs/nasbench201/cifar100/agnet/config_0/3")
+
+
+@pytest.mark.parametrize("opts, message", [
+    (["search.epochs", "many"], "'search.epochs' must be of type int"),
+    (["search.no_such_key", "1"], "'search.no_such_key' is not a config key"),
+    (["nosection.key", "1"], "no section 'nosection'"),
+    (["search.agnet.lr", "1"], "one dot at most"),
+    (["seed"], "KEY VALUE pairs"),
+    (["search.agnet_engine", "jax"], "engine must be 'numpy' or 'torch'"),
+])
+def test_bad_overrides_are_named(opts, message):
+    with pytest.raises(ConfigError if "engine" not in message else ValueError, match=message):
+        load_config(CONFIG, opts)
+
+
+def test_bad_config_file(tmp_path):
+    with pytest.raises(ConfigError, match="does not exist"):
+        load_config(tmp_path / "missing.yaml")
+    bad = tmp_path / "bad.yaml"
+    bad.write_text(yaml.safe_dump({"seed": "zero"}))
+    with pytest.raises(ConfigError, match="'seed' must be of type int"):
+        load_config(bad)
+
+
+def test_search_writes_naslib_layout(tmp_path, data_dir, capsys):
+    rc = main(["search", "--config-file", str(CONFIG), "--data-dir", str(data_dir), "--quiet",
+               "out_dir", str(tmp_path), "search.epochs", "20", "search.agnet_retrain_epochs", "1", "seed", "2"])
+    assert rc == 0
+    out = tmp_path / "nasbench201" / "cifar10" / "agnet" / "config_0" / "2"
+    config, trajectory = json.loads((out / "errors.json").read_text())
+    assert config["optimizer"] == "agnet" and config["seed"] == 2
+    assert all(len(trajectory[k]) == 20 for k in ("train_acc", "valid_acc", "test_acc", "runtime", "train_time"))
+    summary = json.loads((out / "summary.json").read_text())
+    assert summary["finished"] and summary["num_queries"] == 20 and summary["wall_time_s"] > 0
+    queries = summary["queries"]
+    assert [q["query"] for q in queries] == list(range(1, 21))
+    best = max(queries, key=lambda q: q["val_acc"])
+    assert queries[-1]["best_val_acc"] == best["val_acc"]
+    assert queries[-1]["best_test_acc"] == best["test_acc"]
+    assert all(q["best_val_acc"] >= p["best_val_acc"] for p, q in zip(queries, queries[1:]))
+    # NASLib's bbo trajectory reports the latest architecture of each epoch
+    assert trajectory["valid_acc"] == [q["val_acc"] for q in queries]
+    assert "test accuracy" in summary["splits"]["test_acc"]
+
+
+def test_missing_data_dir_is_an_error_not_a_fallback(tmp_path, capsys, monkeypatch):
+    monkeypatch.delenv("NASLIB_AGNET_DATA", raising=False)
+    assert main(["search", "--config-file", str(CONFIG), "--data-dir", str(tmp_path / "nope")]) == 2
+    assert "does not exist" in capsys.readouterr().err
+    assert main(["search", "--config-file", str(CONFIG)]) == 2
+    assert "--data-dir" in capsys.readouterr().err
+
+
+def test_unknown_dataset_and_space(tmp_path, data_dir, capsys):
+    assert main(["search", "--config-file", str(CONFIG), "--data-dir", str(data_dir), "dataset", "mnist"]) == 2
+    assert "mnist" in capsys.readouterr().err
+    assert main(["search", "--config-file", str(CONFIG), "--data-dir", str(data_dir),
+                 "search_space", "darts"]) == 2
+    assert "unknown search_space 'darts'" in capsys.readouterr().err
