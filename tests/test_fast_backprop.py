@@ -211,3 +211,52 @@ def test_rejects_bad_arguments():
         search_loss_and_grad(gen, None, z.numpy(), tn.numpy(), te.numpy(), acc.numpy(), w.numpy(), 0.5)
     with pytest.raises(ValueError):
         forward_output(gen, np.zeros((2, cfg.latent_dim + 1), np.float32))
+
+
+def test_parameter_views_follow_storage_and_grad_changes():
+    """The cached numpy views are refreshed when torch swaps a parameter's storage or dtype,
+    or when the gradients are removed (``zero_grad(set_to_none=True)``)."""
+    cfg = CONFIGS["odd"]
+    gen, pred, z, tn, te, acc, w = make_case(cfg, 4, 0.9, seed=8, hidden=1)
+    numpy_step(gen, pred, z, tn, te, acc, w, 0.9)
+    with torch.no_grad():                      # new storage for some parameters
+        gen.z_proj.weight.data = gen.z_proj.weight.data * 0.5
+        gen.gnn.hidden_weight[0].data = gen.gnn.hidden_weight[0].data.clone()
+    for p in params_of(gen, pred):
+        p.grad = None
+    ref_loss, ref = torch_reference(gen, pred, z, tn, te, acc, w, 0.9)
+    assert numpy_step(gen, pred, z, tn, te, acc, w, 0.9) == pytest.approx(ref_loss, rel=1e-4)
+    for p, r in zip(params_of(gen, pred), ref):
+        torch.testing.assert_close(p.grad.double(), r, rtol=1e-3, atol=1e-5)
+    # a dtype conversion of the modules after use
+    gen, pred = gen.double(), pred.double()
+    z64, acc64, w64 = z.double(), acc.double(), w.double()
+    loss = torch_loss(gen, pred, z64, tn, te, acc64, w64, 0.9)
+    for p in params_of(gen, pred):
+        p.grad = None
+    loss.backward()
+    ref = [p.grad.clone() for p in params_of(gen, pred)]
+    assert numpy_step(gen, pred, z64, tn, te, acc64, w64, 0.9) == pytest.approx(loss.item(), rel=1e-12)
+    for p, r in zip(params_of(gen, pred), ref):
+        torch.testing.assert_close(p.grad, r, rtol=1e-9, atol=1e-12)
+
+
+def test_blas_runs_single_threaded_and_is_restored(monkeypatch):
+    from threadpoolctl import threadpool_info
+
+    import naslib_agnet.model.fast_backprop as fb
+
+    cfg = CONFIGS["odd"]
+    gen, _, z, tn, te, *_ = make_case(cfg, 2, 0.0)
+    before = [(i["filepath"], i["num_threads"]) for i in threadpool_info() if i["user_api"] == "blas"]
+    seen = []
+    real_forward = fb._forward
+
+    def spy(*args):
+        seen.extend(i["num_threads"] for i in threadpool_info() if i["user_api"] == "blas")
+        return real_forward(*args)
+
+    monkeypatch.setattr(fb, "_forward", spy)
+    search_loss_and_grad(gen, None, z.numpy(), tn.numpy(), te.numpy(), None, None, 0.0)
+    assert seen and all(n == 1 for n in seen)
+    assert [(i["filepath"], i["num_threads"]) for i in threadpool_info() if i["user_api"] == "blas"] == before

@@ -56,13 +56,14 @@ are set to zeros.
 """
 from __future__ import annotations
 
-import ctypes
+import functools
 import weakref
 from collections import OrderedDict
 
 import numpy as np
 import torch
 from numpy.lib.stride_tricks import as_strided
+from threadpoolctl import ThreadpoolController
 from torch import nn
 
 from .generator import EDGE_THRESHOLD, FIXED_LOGIT, INPUT_CLASS, Generator, GeneratorConfig
@@ -155,9 +156,15 @@ class _Params:
 
     Derived (refreshed on every call, same function, fewer products per step):
 
-    * ``hw_aug [2, s+1, Pg] = [HW; (0 | b_msg | b_hh)]``, ``iw_aug [2, n+1, 3s] = [W_ih; b_ih]``,
-      ``sp_aug [P, n+1] = [W_sp | (readout_bias, 0)]``: weights with the bias as extra row /
-      column (their inputs carry a row of ones);
+    * GNN layer (per direction; ``HW = [W_src | W_dst | W_hh]``, feature-major)::
+
+          msg = W_src^T (x bd) + W_dst^T (x * deg) + b_msg deg       (agg sum taken on x)
+          gi  = W_ih^T msg + b_ih = c_aug [x bd; x * deg; deg; 1]
+          gh  = W_hh^T x + b_hh   = whh_aug [x; 1]
+
+      with ``wm [2, n, 2s+1] = [W_src^T | W_dst^T | b_msg^T]`` and
+      ``c_aug [2, 3s, 2s+2] = [W_ih^T wm | b_ih^T]``, ``whh_aug [2, 3s, s+1] = [W_hh^T | b_hh^T]``;
+    * ``sp_aug [P, n+1] = [W_sp | (readout_bias, 0)]`` (the states carry a row of ones);
     * ``w_r [g+2h, 2g]``: ``[h_G | h_G^init] -> [to_type | init_from_graph(h_G^init) | to_edge]``
       (``graph_proj`` and ``init_from_graph`` as one block matrix);
     * ``w_fold = W_ifn W_e2`` and ``c_init = W_ifn b_e2``: ``init_from_node(node_embedding(s))``
@@ -171,10 +178,11 @@ class _Params:
         s, h = n // 2, n + g
         P, Pg = 2 * g + 2 + h, 2 * n + 3 * s
         z = lambda *shape: np.zeros(shape, dtype=dtype)  # noqa: E731
-        self.hw_aug = [z(2, s + 1, Pg) for _ in range(L)]
-        self.iw_aug = [z(2, n + 1, 3 * s) for _ in range(L)]
-        self.hw_aug_t = [w.transpose(0, 2, 1) for w in self.hw_aug]   # [2, Pg, s+1]
-        self.iw_aug_t = [w.transpose(0, 2, 1) for w in self.iw_aug]   # [2, 3s, n+1]
+        self.wm = [z(2, n, 2 * s + 1) for _ in range(L)]
+        self.c_aug = [z(2, 3 * s, 2 * s + 2) for _ in range(L)]
+        self.whh_aug = [z(2, 3 * s, s + 1) for _ in range(L)]
+        self.c_top_t = [c[:, :, :2 * s].transpose(0, 2, 1) for c in self.c_aug]      # [2, 2s, 3s]
+        self.whh_top_t = [w[:, :, :s].transpose(0, 2, 1) for w in self.whh_aug]   # [2, s, 3s]
         self.sp_aug = z(P, n + 1)
         self.w_r = z(g + 2 * h, 2 * g)
         self.w_fold, self.c_init = z(h, n), z(h)
@@ -189,14 +197,17 @@ class _Params:
          self.to_w, self.to_b, self.ifn_w, ifg_w, self.nio_w, self.nio_b,
          self.efn_w, self.eo_w, self.eo_b) = a[:22]
         gnn = a[22:]
-        self.hw, self.iw = gnn[0::5], gnn[3::5]   # [2, s, Pg], [2, n, 3s]
+        self.iw = gnn[3::5]                                    # [2, n, 3s]
         for layer in range(L):
-            hw_aug, iw_aug = self.hw_aug[layer], self.iw_aug[layer]
-            hw_aug[:, :s] = self.hw[layer]
-            hw_aug[:, s, n:2 * n] = gnn[5 * layer + 1][:, 0]   # message bias (source part: no bias)
-            hw_aug[:, s, 2 * n:] = gnn[5 * layer + 2][:, 0]    # GRU hidden bias
-            iw_aug[:, :n] = self.iw[layer]
-            iw_aug[:, n] = gnn[5 * layer + 4][:, 0]            # GRU input bias
+            hw, mb, hb, iw, ib = gnn[5 * layer:5 * layer + 5]
+            wm, c_aug, whh_aug = self.wm[layer], self.c_aug[layer], self.whh_aug[layer]
+            wm[:, :, :s] = hw[:, :, :n].transpose(0, 2, 1)          # W_src^T
+            wm[:, :, s:2 * s] = hw[:, :, n:2 * n].transpose(0, 2, 1)  # W_dst^T
+            wm[:, :, 2 * s] = mb[:, 0]                              # b_msg
+            np.matmul(iw.transpose(0, 2, 1), wm, out=c_aug[:, :, :2 * s + 1])
+            c_aug[:, :, 2 * s + 1] = ib[:, 0]
+            whh_aug[:, :, :s] = hw[:, :, 2 * n:].transpose(0, 2, 1)  # W_hh^T
+            whh_aug[:, :, s] = hb[:, 0]
         self.sp_aug[:, :n] = self.sp_w
         self.sp_aug[:2 * g + 2, n] = readout_b
         self.w_r[:g, :g] = gp_w[:g]
@@ -218,10 +229,10 @@ class _Params:
 class _Layer:
     """Views of one GNN layer at one generation step (contiguous blocks of that step)."""
 
-    __slots__ = ("x_aug", "x", "pj", "pj_src", "pj_dst", "pj_rz", "pj_n", "m_aug", "m", "tm",
+    __slots__ = ("x_aug", "x", "y_aug", "y_agg", "y_deg", "gh", "gh_rz", "gh_n",
                  "gi", "gi_rz", "gi_n", "sg", "r", "zg", "c", "xc", "out",
-                 "dpj", "dpj_src", "dpj_dst", "dpj_rz", "dpj_n", "dgi", "dgi_r", "dgi_z", "dgi_rz",
-                 "dgi_n", "sd", "c2", "dxn", "dx", "dm", "dc", "tmpx", "wg_hw", "wg_iw")
+                 "dgi", "dgi_r", "dgi_z", "dgi_rz", "dgi_n", "dgh", "dgh_rz", "dgh_n",
+                 "sd", "c2", "dxn", "dx", "dy", "dy_agg", "dy_deg", "dc", "tmpx", "wg_c", "wg_hh")
 
 
 class _Step:
@@ -229,7 +240,7 @@ class _Step:
 
     __slots__ = ("q", "q_top", "q3", "pa", "feats", "feats3", "gates", "edge_old", "gate", "gate3", "gd",
                  "gated", "gated3", "sel", "pe", "ue", "uem", "ae", "ae2", "da", "adj_new",
-                 "adj_fwd", "adj_bwd", "bd", "bd_t", "bd_fwd", "bd_bwd", "deg_store", "deg",
+                 "adj_fwd", "adj_bwd", "bd", "bd_t", "bd_fwd", "bd_bwd", "deg_store", "deg", "y_deg_rows",
                  "gx_old", "gx_new", "q_prev", "ht_prev", "layers",
                  "dpa", "dfeats3", "dgates", "dedge", "dq", "dq3", "dq4", "wg_sp", "wg_eo",
                  "carry_q", "carry_h", "dht_prev", "dhe_prev")
@@ -266,8 +277,8 @@ class _Workspace:
         self.pool_pa = z(P * Rq)             # state_proj output [feats 2g | gates 2 | edge_from_old h]
         self.pool_gate = z(2 * Rq)           # sigmoid(gates)
         self.pool_x = z(2 * (s + 1) * L * R)  # GNN layer inputs [2, s+1, Bt] (last row 1)
-        self.pool_pj = z(2 * Pg * L * R)     # [src n | dst n | gh_rz 2s | gh_n s] = HW^T x + bias
-        self.pool_m = z(2 * (n + 1) * L * R)  # aggregated messages M_v [2, n+1, Bt] (last row 1)
+        self.pool_y = z(2 * (2 * s + 2) * L * R)  # [x bd; x * deg; deg; 1]   (see _Params)
+        self.pool_gh = z(2 * 3 * s * L * R)  # GRU hidden gates gh = W_hh^T x + b_hh
         self.pool_sg = z(2 * 2 * s * L * R)  # GRU gates [r | z]
         self.pool_c = z(2 * s * L * R)       # GRU candidate (tanh)
         self.pool_xc = z(2 * s * L * R)      # x - cand
@@ -278,7 +289,7 @@ class _Workspace:
         self.ae = z(R)                       # edge logits a_t (t >= 2), columns (t, b, u)
         self.da = z(R)
         self.adj = z(B, N, N)                # A[b, u, v] = 1 for an edge u->v of the partial graph
-        self.tmp_gi, self.tmp_tm = z(2 * 3 * s * TB), z(2 * n * TB)
+        self.tmp_gi = z(2 * 3 * s * TB)
         self.tmp_gated = z(2 * g * TB)
         # ---- forward buffers: graph level (row-major [T, B, .]) ----
         self.out = z(B, D)                  # generator output [flatten(node logits); edge logits]
@@ -303,15 +314,15 @@ class _Workspace:
         self.sm = z(B, N, K)
         self.pool_dpa = z(P * Rq)            # d state_proj output (step 1: gates / edge rows stay 0)
         self.pool_gd = z(2 * Rq)             # sigmoid'(gates)
-        self.pool_dpj = z(2 * Pg * L * R)
         self.pool_dgi = z(2 * 3 * s * L * R)
+        self.pool_dgh = z(2 * 3 * s * L * R)
         self.pool_sd = z(2 * 2 * s * L * R)  # sigmoid'(r | z)
         self.pool_c2 = z(2 * s * L * R)      # 1 - cand^2
         self.tmp_dx = [z(2 * s * TB), z(2 * s * TB)]   # ping-pong d(layer input)
         self.tmp_dc, self.tmp_tmpx = z(2 * s * TB), z(2 * s * TB)
-        self.tmp_dm, self.tmp_dq = z(2 * n * TB), z(n * TB)
-        self.WG_hw = z(max(N - 2, 0), L, 2, s + 1, Pg)   # per-step weight-gradient slots
-        self.WG_iw = z(max(N - 2, 0), L, 2, n + 1, 3 * s)
+        self.tmp_dy, self.tmp_dq = z(2 * 2 * s * TB), z(n * TB)
+        self.WG_c = z(max(N - 2, 0), L, 2, 3 * s, 2 * s + 2)   # per-step weight-gradient slots
+        self.WG_hh = z(max(N - 2, 0), L, 2, 3 * s, s + 1)
         self.WG_sp = z(T, P, n + 1)
         self.WG_eo = z(max(N - 2, 0), h)
         self.DRD = z(T, B, 2 * g)
@@ -330,7 +341,7 @@ class _Workspace:
             for layer in range(L):
                 o = L * self.goff[t] + layer * B * t
                 _block(self.pool_x, 2 * (s + 1) * o, 2, s + 1, B * t)[:, s] = 1.0
-                _block(self.pool_m, 2 * (n + 1) * o, 2, n + 1, B * t)[:, n] = 1.0
+                _block(self.pool_y, 2 * (2 * s + 2) * o, 2, 2 * s + 2, B * t)[:, 2 * s + 1] = 1.0
         for t in range(1, N):
             _block(self.pool_q, (n + 1) * qoff[t], n + 1, B * t)[n] = 1.0
         self.bi = np.arange(B)[:, None]
@@ -392,6 +403,7 @@ class _Workspace:
         st.bd_fwd, st.bd_bwd = diag[0], diag[1]
         st.deg_store = _block(self.pool_deg, 2 * c0, 2, Bt)     # in_degree = agg.sum(2) = column sums of bd
         st.deg = st.deg_store[:, None, :]
+        st.y_deg_rows = _block(self.pool_y, 2 * (2 * s + 2) * L * c0, L, 2, 2 * s + 2, Bt)[:, :, 2 * s]
         gx0 = _block(self.pool_x, 2 * (s + 1) * L * c0, 2, s + 1, B, t)
         st.gx_old, st.gx_new = gx0[:, :s, :, :t - 1], gx0[:, :s, :, t - 1]
         st.q_prev = self.steps[t - 1].q_top.reshape(2, s, B, t - 1)
@@ -407,12 +419,10 @@ class _Workspace:
             o = L * c0 + layer * Bt           # column offset of this (step, layer) block
             ly.x_aug = _block(self.pool_x, 2 * (s + 1) * o, 2, s + 1, Bt)
             ly.x = ly.x_aug[:, :s]
-            ly.pj = _block(self.pool_pj, 2 * Pg * o, 2, Pg, Bt)
-            ly.pj_src, ly.pj_dst = ly.pj[:, :n], ly.pj[:, n:2 * n]
-            ly.pj_rz, ly.pj_n = ly.pj[:, 2 * n:2 * n + 2 * s], ly.pj[:, 2 * n + 2 * s:]
-            ly.m_aug = _block(self.pool_m, 2 * (n + 1) * o, 2, n + 1, Bt)
-            ly.m = ly.m_aug[:, :n]
-            ly.tm = _block(self.tmp_tm, 0, 2, n, Bt)
+            ly.y_aug = _block(self.pool_y, 2 * (2 * s + 2) * o, 2, 2 * s + 2, Bt)
+            ly.y_agg, ly.y_deg = ly.y_aug[:, :s], ly.y_aug[:, s:2 * s]
+            ly.gh = _block(self.pool_gh, 2 * 3 * s * o, 2, 3 * s, Bt)
+            ly.gh_rz, ly.gh_n = ly.gh[:, :2 * s], ly.gh[:, 2 * s:]
             ly.gi = _block(self.tmp_gi, 0, 2, 3 * s, Bt)
             ly.gi_rz, ly.gi_n = ly.gi[:, :2 * s], ly.gi[:, 2 * s:]
             ly.sg = _block(self.pool_sg, 2 * 2 * s * o, 2, 2 * s, Bt)
@@ -421,9 +431,8 @@ class _Workspace:
             ly.xc = _block(self.pool_xc, 2 * s * o, 2, s, Bt)
             ly.out = (_block(self.pool_x, 2 * (s + 1) * (o + Bt), 2, s + 1, Bt)[:, :s]
                       if layer + 1 < L else st.q3)
-            ly.dpj = _block(self.pool_dpj, 2 * Pg * o, 2, Pg, Bt)
-            ly.dpj_src, ly.dpj_dst = ly.dpj[:, :n], ly.dpj[:, n:2 * n]
-            ly.dpj_rz, ly.dpj_n = ly.dpj[:, 2 * n:2 * n + 2 * s], ly.dpj[:, 2 * n + 2 * s:]
+            ly.dgh = _block(self.pool_dgh, 2 * 3 * s * o, 2, 3 * s, Bt)
+            ly.dgh_rz, ly.dgh_n = ly.dgh[:, :2 * s], ly.dgh[:, 2 * s:]
             ly.dgi = _block(self.pool_dgi, 2 * 3 * s * o, 2, 3 * s, Bt)
             ly.dgi_r, ly.dgi_z = ly.dgi[:, :s], ly.dgi[:, s:2 * s]
             ly.dgi_rz, ly.dgi_n = ly.dgi[:, :2 * s], ly.dgi[:, 2 * s:]
@@ -432,10 +441,11 @@ class _Workspace:
             # layer L-1 receives d(node states); layer l < L-1 what layer l+1 sent back
             ly.dxn = st.dq3 if layer == L - 1 else _block(self.tmp_dx[(layer + 1) % 2], 0, 2, s, Bt)
             ly.dx = _block(self.tmp_dx[layer % 2], 0, 2, s, Bt)
-            ly.dm = _block(self.tmp_dm, 0, 2, n, Bt)
+            ly.dy = _block(self.tmp_dy, 0, 2, 2 * s, Bt)
+            ly.dy_agg, ly.dy_deg = ly.dy[:, :s], ly.dy[:, s:]
             ly.dc = _block(self.tmp_dc, 0, 2, s, Bt)
             ly.tmpx = _block(self.tmp_tmpx, 0, 2, s, Bt)
-            ly.wg_hw, ly.wg_iw = self.WG_hw[t - 2, layer], self.WG_iw[t - 2, layer]
+            ly.wg_c, ly.wg_hh = self.WG_c[t - 2, layer], self.WG_hh[t - 2, layer]
             st.layers.append(ly)
         return st
 
@@ -456,56 +466,15 @@ def _workspace(cfg: GeneratorConfig, B: int, dtype: np.dtype) -> _Workspace:
     return ws
 
 
-class _SingleThreadBlas:
-    """Run NumPy's OpenBLAS on one thread inside the block (restored afterwards).
+@functools.lru_cache(maxsize=1)
+def _blas_controller() -> ThreadpoolController:
+    return ThreadpoolController()
 
-    The products here are tiny; OpenBLAS's threading only adds synchronisation, and when
-    the other cores are busy it makes a step several times slower. Best effort: the
-    thread-count functions of the OpenBLAS that NumPy loaded are looked up once through
-    ``/proc/self/maps``; where that fails this is a no-op.
-    """
 
-    _funcs: tuple | None = None
-    _looked_up = False
-
-    @classmethod
-    def _lookup(cls) -> tuple | None:
-        cls._looked_up = True
-        try:
-            with open("/proc/self/maps") as maps:
-                paths = sorted({line.split()[-1] for line in maps
-                                if "openblas" in line.lower() and line.rstrip().endswith(".so")
-                                or "openblas" in line.lower() and ".so." in line})
-        except OSError:
-            return None
-        paths.sort(key=lambda path: "numpy" not in path)   # NumPy's own copy first
-        for path in paths:
-            try:
-                lib = ctypes.CDLL(path)
-            except OSError:
-                continue
-            for prefix in ("scipy_openblas", "openblas"):
-                for suffix in ("64_", ""):
-                    get = getattr(lib, f"{prefix}_get_num_threads{suffix}", None)
-                    put = getattr(lib, f"{prefix}_set_num_threads{suffix}", None)
-                    if get is not None and put is not None:
-                        get.restype, put.argtypes = ctypes.c_int, [ctypes.c_int]
-                        return get, put
-        return None
-
-    def __enter__(self) -> None:
-        if not _SingleThreadBlas._looked_up:
-            _SingleThreadBlas._funcs = self._lookup()
-        self.previous = None
-        if self._funcs is not None:
-            previous = self._funcs[0]()
-            if previous != 1:
-                self._funcs[1](1)
-                self.previous = previous
-
-    def __exit__(self, *exc) -> None:
-        if self.previous is not None:
-            self._funcs[1](self.previous)
+def _single_thread_blas():
+    """Run BLAS on one thread inside the block: the products here are tiny, and BLAS threads
+    only add synchronisation (several times slower when the other cores are busy)."""
+    return _blas_controller().limit(limits=1, user_api="blas")
 
 
 def _sigmoid(x: np.ndarray, out: np.ndarray, one: np.ndarray) -> None:
@@ -569,21 +538,21 @@ def _forward(ws: _Workspace, p: _Params, z: np.ndarray) -> None:
             st.bd_fwd[...] = st.adj_fwd                   # forward half:  agg^T = A
             st.bd_bwd[...] = st.adj_bwd                   # backward half: agg^T = A^T
             np.add.reduce(st.bd, axis=1, out=st.deg_store)   # in_degree = agg.sum(2)
+            st.y_deg_rows[...] = st.deg_store
             bd, deg = st.bd, st.deg
             for layer, ly in enumerate(st.layers):
-                # proj = x @ [W_src | W_dst | W_hh] + [0 | b_msg | b_hh]
-                mm(p.hw_aug_t[layer], ly.x_aug, out=ly.pj)
-                # msg = agg @ from_src + in_degree * to_dst
-                mm(ly.pj_src, bd, out=ly.m)
-                mul(ly.pj_dst, deg, out=ly.tm)
-                ly.m += ly.tm
-                # gi = msg @ W_ih + b_ih
-                mm(p.iw_aug_t[layer], ly.m_aug, out=ly.gi)
+                # msg = agg @ (x W_src) + in_degree * (x W_dst + b_msg);  gi = msg @ W_ih + b_ih
+                #     -> gi^T = c_aug [x bd; x * deg; deg; 1]          (see _Params)
+                mm(ly.x, bd, out=ly.y_agg)
+                mul(ly.x, deg, out=ly.y_deg)
+                mm(p.c_aug[layer], ly.y_aug, out=ly.gi)
+                # gh = x @ W_hh + b_hh
+                mm(p.whh_aug[layer], ly.x_aug, out=ly.gh)
                 # r, zg = sigmoid(gi_rz + gh_rz).chunk(2)
-                add(ly.gi_rz, ly.pj_rz, out=ly.sg)
+                add(ly.gi_rz, ly.gh_rz, out=ly.sg)
                 _sigmoid(ly.sg, ly.sg, one)
                 # cand = tanh(gi_n + r * gh_n)
-                mul(ly.r, ly.pj_n, out=ly.c)
+                mul(ly.r, ly.gh_n, out=ly.c)
                 ly.c += ly.gi_n
                 np.tanh(ly.c, out=ly.c)
                 # x = cand + zg * (x - cand)          (the last layer writes this step's states)
@@ -816,20 +785,20 @@ def _backward(ws: _Workspace, p: _Params, z: np.ndarray, gr: list[np.ndarray]) -
             mul(ly.dxn, ly.xc, out=ly.dgi_z)           # d zg
             # cand = tanh(gi_n + r gh_n)
             mul(ly.dc, ly.c2, out=ly.dgi_n)            # d gi_n
-            mul(ly.dgi_n, ly.r, out=ly.dpj_n)          # d gh_n
-            mul(ly.dgi_n, ly.pj_n, out=ly.dgi_r)       # d r
+            mul(ly.dgi_n, ly.r, out=ly.dgh_n)          # d gh_n
+            mul(ly.dgi_n, ly.gh_n, out=ly.dgi_r)       # d r
             # r, zg = sigmoid(gi_rz + gh_rz)
             ly.dgi_rz *= ly.sd
-            ly.dpj_rz[...] = ly.dgi_rz                 # d gh_rz = d gi_rz
-            # gi = [W_ih; b_ih]^T [msg; 1]
-            mm(p.iw[layer], ly.dgi, out=ly.dm)
-            mm(ly.m_aug, ly.dgi.transpose(0, 2, 1), out=ly.wg_iw)
-            # msg = src bd + deg * dst
-            mm(ly.dm, bd_t, out=ly.dpj_src)
-            mul(ly.dm, deg, out=ly.dpj_dst)
-            # proj = [HW; bias]^T [x; 1]
-            mm(ly.x_aug, ly.dpj.transpose(0, 2, 1), out=ly.wg_hw)
-            mm(p.hw[layer], ly.dpj, out=ly.tmpx)
+            ly.dgh_rz[...] = ly.dgi_rz                 # d gh_rz = d gi_rz
+            # gi^T = c_aug [x bd; x * deg; deg; 1],  gh^T = whh_aug [x; 1]
+            mm(ly.dgi, ly.y_aug.transpose(0, 2, 1), out=ly.wg_c)
+            mm(ly.dgh, ly.x_aug.transpose(0, 2, 1), out=ly.wg_hh)
+            mm(p.c_top_t[layer], ly.dgi, out=ly.dy)    # d [x bd; x * deg]
+            mm(ly.dy_agg, bd_t, out=ly.tmpx)
+            ly.dx += ly.tmpx
+            mul(ly.dy_deg, deg, out=ly.tmpx)
+            ly.dx += ly.tmpx
+            mm(p.whh_top_t[layer], ly.dgh, out=ly.tmpx)
             ly.dx += ly.tmpx
         # d h_{t-1} = (GNN input gradient of node t-1) + (its edge-head gradient)
         np.add(st.carry_h, st.dhe_prev, out=st.dht_prev)
@@ -873,14 +842,20 @@ def _backward(ws: _Workspace, p: _Params, z: np.ndarray, gr: list[np.ndarray]) -
     mm(dht.T, ws.UH.reshape(TB, h), out=gr[17])             # node_init_out
     reduce(dht, axis=0, out=gr[18])
     mm(dctx.T, ws.HT.reshape(TB, n), out=gr[19])            # edge_from_new
-    for layer in range(L):                                   # GNN (slots: [x; 1] d proj^T, [msg; 1] d gi^T)
+    for layer in range(L):                                   # GNN, from d c_aug and d whh_aug
         o = 22 + 5 * layer
-        wg_hw, wg_iw = ws.WG_hw[:, layer], ws.WG_iw[:, layer]
-        reduce(wg_hw[:, :, :s], axis=0, out=gr[o])                    # hidden_weight
-        reduce(wg_hw[:, :, s, n:2 * n], axis=0, out=gr[o + 1][:, 0])  # message_bias
-        reduce(wg_hw[:, :, s, 2 * n:], axis=0, out=gr[o + 2][:, 0])   # hh_bias
-        reduce(wg_iw[:, :, :n], axis=0, out=gr[o + 3])                # ih_weight
-        reduce(wg_iw[:, :, n], axis=0, out=gr[o + 4][:, 0])           # ih_bias
+        dc_aug = reduce(ws.WG_c[:, layer], axis=0)           # [2, 3s, 2s+2]
+        dwhh = reduce(ws.WG_hh[:, layer], axis=0)            # [2, 3s, s+1]
+        dc_top = dc_aug[:, :, :2 * s + 1]                    # d (W_ih^T wm)
+        dwm = mm(p.iw[layer], dc_top)                        # d wm = W_ih d(W_ih^T wm)   [2, n, 2s+1]
+        hw_grad = gr[o]                                      # hidden_weight [2, s, Pg]
+        hw_grad[:, :, :n] = dwm[:, :, :s].transpose(0, 2, 1)
+        hw_grad[:, :, n:2 * n] = dwm[:, :, s:2 * s].transpose(0, 2, 1)
+        hw_grad[:, :, 2 * n:] = dwhh[:, :, :s].transpose(0, 2, 1)
+        gr[o + 1][:, 0] = dwm[:, :, 2 * s]                   # message_bias
+        gr[o + 2][:, 0] = dwhh[:, :, s]                      # hh_bias
+        mm(p.wm[layer], dc_top.transpose(0, 2, 1), out=gr[o + 3])   # ih_weight = wm d(.)^T
+        gr[o + 4][:, 0] = dc_aug[:, :, 2 * s + 1]            # ih_bias
 
 
 # ----------------------------------------------------------------------------------------
@@ -904,7 +879,7 @@ def _prepare(generator: Generator, z) -> tuple[_Workspace, _Params, np.ndarray, 
 def forward_output(generator: Generator, z: np.ndarray) -> np.ndarray:
     """``generator(z)`` computed in NumPy (no gradient): the ``[B, D]`` output vector."""
     ws, p, z, _ = _prepare(generator, z)
-    with np.errstate(over="ignore"), _SingleThreadBlas():
+    with np.errstate(over="ignore"), _single_thread_blas():
         _forward(ws, p, z)
     return ws.out.copy()
 
@@ -941,7 +916,7 @@ def search_loss_and_grad(generator: Generator, predictor: MLPPredictor | None, z
         pred_g = list(zip(grads[0::2], grads[1::2]))
 
     # exp(-x) -> inf in the sigmoid for x << 0 (gives 0): silence that overflow warning
-    with np.errstate(over="ignore"), _SingleThreadBlas():
+    with np.errstate(over="ignore"), _single_thread_blas():
         _forward(ws, p, z)
         loss = _loss_and_dout(ws, pred_w, pred_g, target_nodes, target_edges, target_acc, weights, alpha)
         _backward(ws, p, z, gen_grads)
