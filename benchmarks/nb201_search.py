@@ -26,7 +26,6 @@ from pathlib import Path
 REPO = Path(__file__).resolve().parents[1]
 DATASETS = ("cifar10", "cifar100", "ImageNet16-120")
 BUDGETS = (16, 32, 48, 96, 144, 192)
-BEGIN, END = "<!-- nb201-search:begin -->", "<!-- nb201-search:end -->"
 
 
 def trial(job: tuple) -> dict:
@@ -61,6 +60,9 @@ def main() -> int:
     parser.add_argument("--datasets", nargs="+", default=list(DATASETS))
     parser.add_argument("--out-dir", default=str(REPO / "runs" / "benchmark"))
     parser.add_argument("--results", default=str(REPO / "docs" / "results.md"))
+    parser.add_argument("--label", default="default",
+                        help="names the section of the results file this run (re)writes")
+    parser.add_argument("--title", default="AG-Net on NAS-Bench-201", help="heading of a new section")
     parser.add_argument("opts", nargs="*", help="extra KEY VALUE config overrides")
     args = parser.parse_args()
 
@@ -82,9 +84,9 @@ def main() -> int:
     report = render(results, optima, args, command, total)
     print(report)
     Path(args.results).parent.mkdir(parents=True, exist_ok=True)
-    json_path = Path(args.results).with_name("nb201_search.json")
+    json_path = Path(args.results).with_name(f"nb201_search_{args.label}.json")
     json_path.write_text(json.dumps({"command": command, "optima_val": optima, "results": results}, indent=1))
-    write_section(Path(args.results), report)
+    write_section(Path(args.results), report, args.label, args.title)
     return 0
 
 
@@ -109,6 +111,7 @@ def render(results: list[dict], optima: dict, args, command: str, total_s: float
     retrain = [r["agnet"].get("retrain_s", 0.0) for r in results]
     generate = [r["agnet"].get("generate_s", 0.0) for r in results]
     fallbacks = sum(r["agnet"].get("random_fallbacks", 0) for r in results)
+    iterations = sum(r["agnet"].get("iterations", 0) for r in results)
     lines += ["", f"Per trial ({len(results)} trials): wall time median {statistics.median(walls):.1f} s "
               f"(min {min(walls):.1f}, max {max(walls):.1f}); peak resident memory median "
               f"{statistics.median(peaks):.0f} MB (max {max(peaks):.0f} MB).",
@@ -116,17 +119,20 @@ def render(results: list[dict], optima: dict, args, command: str, total_s: float
               f"{statistics.median(retrain):.1f} s, candidate generation {statistics.median(generate):.1f} s, "
               f"the rest (start-up, table queries, result files) "
               f"{statistics.median(w - a - b for w, a, b in zip(walls, retrain, generate)):.1f} s.",
-              f"Random fill-ins (AG-Net found fewer than top_k new valid candidates): {fallbacks} in all trials."]
+              f"AG-Net iterations: {iterations} in all trials; random architectures evaluated because an iteration "
+              f"found no new valid candidate: {fallbacks}."]
     return "\n".join(lines)
 
 
-def write_section(path: Path, report: str) -> None:
+def write_section(path: Path, report: str, label: str, title: str) -> None:
+    """Replace the block between this label's markers, or append it as a new section."""
+    begin, end = f"<!-- nb201-search:{label}:begin -->", f"<!-- nb201-search:{label}:end -->"
     text = path.read_text() if path.exists() else "# Results\n"
-    block = f"{BEGIN}\n{report}\n{END}"
-    if BEGIN in text and END in text:
-        text = text[:text.index(BEGIN)] + block + text[text.index(END) + len(END):]
+    block = f"{begin}\n{report}\n{end}"
+    if begin in text and end in text:
+        text = text[:text.index(begin)] + block + text[text.index(end) + len(end):]
     else:
-        text = text.rstrip() + "\n\n## AG-Net on NAS-Bench-201\n\n" + block + "\n"
+        text = text.rstrip() + f"\n\n## {title}\n\n" + block + "\n"
     path.write_text(text)
 
 

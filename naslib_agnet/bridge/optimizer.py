@@ -118,21 +118,20 @@ class AGNet(MetaOptimizer):
         self.history.append(_Evaluated(arch, accuracy))
 
     def _next_batch(self) -> list:
-        """AG-Net's next ``top_k`` proposals as graphs, topped up with random unseen ones if it found too few."""
+        """AG-Net's next proposals as graphs: up to ``top_k``, fewer when its draw budget found fewer
+        (spec §5.3: then all found candidates are used). Only when it found none at all is one random
+        unseen architecture evaluated instead, so that the search always makes progress."""
         batch = []
         for key in self.search.propose():
             arch = self.search_space.clone()
             arch.set_spec(key, dataset_api=self.dataset_api)
             batch.append(arch)
-        missing = self.settings.top_k - len(batch)
-        if missing > 0:
-            self.random_fallbacks += missing
-            logger.warning("AG-Net found only %d new valid candidates; adding %d random architectures",
-                           len(batch), missing)
-            for _ in range(missing):
-                arch = self._random_unseen()
-                self.search.mark_pending(arch.get_hash())
-                batch.append(arch)
+        if not batch:
+            self.random_fallbacks += 1
+            logger.warning("AG-Net found no new valid candidate in %d latent draws; evaluating a random "
+                           "architecture instead", self.settings.chunk_size * self.settings.max_chunks
+                           * (self.settings.max_chunks + 1) // 2)
+            batch.append(self._random_unseen())
         return batch
 
     def _random_unseen(self):
