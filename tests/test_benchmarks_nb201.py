@@ -9,7 +9,6 @@ from __future__ import annotations
 
 import csv
 import itertools
-import os
 import pickle
 from pathlib import Path
 
