@@ -107,3 +107,15 @@ def test_space_query_answers_true_test_accuracy(api):
     assert arch.query(Metric.TEST_ACCURACY, "cifar10", dataset_api=api) == pytest.approx(85.8633)
     with pytest.raises(ValueError, match="cifar100"):
         arch.query(Metric.VAL_ACCURACY, "cifar100", dataset_api=api)
+
+
+@pytest.mark.parametrize("name, value, message", [
+    ("agnet_lr", 0.0, "lr must be > 0"),
+    ("agnet_latent_bound", -3.0, "latent_bound must be > 0"),
+    ("agnet_top_k", 0, "top_k must be >= 1"),
+    ("agnet_engine", "cuda", "engine must be"),
+    ("agnet_retrain_epoch", 30, r"unknown AG-Net config key\(s\) search.agnet_retrain_epoch"),
+])
+def test_bad_settings_name_the_key(name, value, message):
+    with pytest.raises(ValueError, match=message):
+        AGNet({"dataset": "cifar10", "search": {name: value}})

@@ -24,7 +24,6 @@ import math
 
 import os
 import pickle
-from collections.abc import Iterable
 from pathlib import Path
 from typing import Any
 

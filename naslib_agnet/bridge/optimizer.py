@@ -36,6 +36,12 @@ MAX_RANDOM_TRIES = 10_000
 def settings_from_config(config) -> AGNetSettings:
     """Read ``search.agnet_<name>`` keys of a NASLib-style config into :class:`AGNetSettings`."""
     search = _get(config, "search")
+    known = {CONFIG_PREFIX + f.name for f in fields(AGNetSettings)} | {CONFIG_PREFIX + "pretrained"}
+    present = search.keys() if isinstance(search, dict) else vars(search) if search is not None else ()
+    unknown = sorted(k for k in present if k.startswith(CONFIG_PREFIX) and k not in known)
+    if unknown:
+        raise ValueError(f"unknown AG-Net config key(s) search.{', search.'.join(unknown)}; "
+                         f"known keys: {sorted(known)}")
     values = {}
     for f in fields(AGNetSettings):
         key = CONFIG_PREFIX + f.name

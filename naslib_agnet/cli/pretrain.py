@@ -7,7 +7,6 @@ import time
 from datetime import date
 from pathlib import Path
 
-import numpy as np
 import torch
 
 from ..model import Generator, GeneratorConfig, PretrainSettings, pretrain

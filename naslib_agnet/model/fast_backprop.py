@@ -176,7 +176,7 @@ class _Params:
     def __init__(self, cfg: GeneratorConfig, dtype: np.dtype):
         n, g, L = cfg.node_dim, cfg.graph_dim, cfg.gnn_layers
         s, h = n // 2, n + g
-        P, Pg = 2 * g + 2 + h, 2 * n + 3 * s
+        P = 2 * g + 2 + h
         z = lambda *shape: np.zeros(shape, dtype=dtype)  # noqa: E731
         self.wm = [z(2, n, 2 * s + 1) for _ in range(L)]
         self.c_aug = [z(2, 3 * s, 2 * s + 2) for _ in range(L)]

@@ -63,6 +63,9 @@ class AGNetSettings:
         for name in positive:
             if getattr(self, name) < 1:
                 raise ValueError(f"AG-Net setting {name} must be >= 1, got {getattr(self, name)}")
+        for name in ("lr", "weight_factor", "latent_bound", "score_scale"):
+            if not getattr(self, name) > 0:
+                raise ValueError(f"AG-Net setting {name} must be > 0, got {getattr(self, name)}")
         if self.retrain_epochs < 0:
             raise ValueError(f"retrain_epochs must be >= 0, got {self.retrain_epochs}")
         if not 0.0 <= self.alpha <= 1.0:
