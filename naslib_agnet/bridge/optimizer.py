@@ -25,7 +25,7 @@ import torch
 from ..search import AGNetSearch, AGNetSettings
 from ..spaces import get_codec
 from ..weights import load_generator
-from .naslib_api import MetaOptimizer, Metric
+from .blackbox import BlackBoxOptimizer, _get
 
 logger = logging.getLogger(__name__)
 
@@ -45,28 +45,9 @@ def settings_from_config(config) -> AGNetSettings:
     values = {}
     for f in fields(AGNetSettings):
         key = CONFIG_PREFIX + f.name
-        if search is not None and _has(search, key):
+        if key in present:
             values[f.name] = _get(search, key)
     return AGNetSettings.from_mapping(values)
-
-
-def _has(node, key) -> bool:
-    return key in node if isinstance(node, dict) else hasattr(node, key)
-
-
-def _get(node, key, default=None):
-    if isinstance(node, dict):
-        return node.get(key, default)
-    return getattr(node, key, default)
-
-
-class _Evaluated(torch.nn.Module):
-    """NASLib's per-architecture container: ``.arch`` (a graph) and ``.accuracy`` (val acc)."""
-
-    def __init__(self, arch, accuracy: float):
-        super().__init__()
-        self.arch = arch
-        self.accuracy = accuracy
 
 
 class _Checkpoint(torch.nn.Module):
@@ -78,31 +59,20 @@ class _Checkpoint(torch.nn.Module):
         self.predictor = search.predictor
 
 
-class AGNet(MetaOptimizer):
+class AGNet(BlackBoxOptimizer):
     """AG-Net as a NASLib black-box optimizer (``optimizer: agnet``)."""
 
-    using_step_function = False
-
     def __init__(self, config):
-        super().__init__()
-        self.config = config
-        self.dataset = _get(config, "dataset")
-        search = _get(config, "search", {})
-        self.seed = int(_get(search, "seed", _get(config, "seed", 0)))
+        super().__init__(config)
+        self.seed = int(_get(self.search_config, "seed", _get(config, "seed", 0)))
         self.settings = settings_from_config(config)
-        self.pretrained = str(_get(search, CONFIG_PREFIX + "pretrained", "default"))
-        self.performance_metric = Metric.VAL_ACCURACY
-        self.history: list[_Evaluated] = []
+        self.pretrained = str(_get(self.search_config, CONFIG_PREFIX + "pretrained", "default"))
         self.queue: list = []  # graphs proposed by AG-Net, evaluated one per epoch
         self.search: AGNetSearch | None = None
         self.random_fallbacks = 0
 
     def adapt_search_space(self, search_space, scope=None, dataset_api=None):
-        if not getattr(search_space, "QUERYABLE", False):
-            raise ValueError("AG-Net needs a queryable (benchmark) search space")
-        self.search_space = search_space.clone()
-        self.scope = scope if scope else getattr(search_space, "OPTIMIZER_SCOPE", None)
-        self.dataset_api = dataset_api
+        super().adapt_search_space(search_space, scope=scope, dataset_api=dataset_api)
         codec = get_codec(search_space.get_type())
         state, gen_config = load_generator(codec.name, self.pretrained)
         self.search = AGNetSearch(codec, self.settings, generator_state=state, generator_config=gen_config,
@@ -119,9 +89,8 @@ class AGNet(MetaOptimizer):
             if not self.queue:
                 self.queue = self._next_batch()
             arch = self.queue.pop(0)
-        accuracy = arch.query(self.performance_metric, self.dataset, dataset_api=self.dataset_api)
-        self.search.observe(arch.get_hash(), accuracy)
-        self.history.append(_Evaluated(arch, accuracy))
+        evaluated = self._evaluate(arch)
+        self.search.observe(arch.get_hash(), evaluated.accuracy)
 
     def _next_batch(self) -> list:
         """AG-Net's next proposals as graphs: up to ``top_k``, fewer when its draw budget found fewer
@@ -142,37 +111,10 @@ class AGNet(MetaOptimizer):
 
     def _random_unseen(self):
         for _ in range(MAX_RANDOM_TRIES):
-            arch = self.search_space.clone()
-            arch.sample_random_architecture(dataset_api=self.dataset_api)
+            arch = self._random_arch()
             if not self.search.is_seen(arch.get_hash()):
                 return arch
         raise RuntimeError(f"no unseen architecture in {MAX_RANDOM_TRIES} random draws: the space is exhausted")
 
-    # -------------------------------------------------------------------------- reports
-    def train_statistics(self, report_incumbent=True):
-        arch = self.get_final_architecture() if report_incumbent else self.history[-1].arch
-        query = lambda metric: arch.query(metric, self.dataset, dataset_api=self.dataset_api)  # noqa: E731
-        return (query(Metric.TRAIN_ACCURACY), query(Metric.VAL_ACCURACY), query(Metric.TEST_ACCURACY),
-                query(Metric.TRAIN_TIME))
-
-    def test_statistics(self):
-        return self.get_final_architecture().query(Metric.RAW, self.dataset, dataset_api=self.dataset_api)
-
-    def get_final_architecture(self):
-        if not self.history:
-            raise RuntimeError("no architecture has been evaluated yet")
-        return max(self.history, key=lambda m: m.accuracy).arch
-
-    @property
-    def last_architecture(self):
-        """The most recently evaluated architecture (what NASLib's bbo runner reports)."""
-        return self.history[-1].arch if self.history else None
-
-    def get_op_optimizer(self):
-        raise NotImplementedError()
-
-    def get_checkpointables(self):
-        return {"model": self._checkpoint}
-
     def get_model_size(self):
-        return sum(p.numel() for p in self._checkpoint.parameters()) / 1e6 if self.search else 0.0
+        return sum(p.numel() for p in self._checkpoint.parameters()) / 1e6

@@ -23,7 +23,9 @@ class ConfigError(ValueError):
 
 
 def default_config() -> dict[str, Any]:
-    search: dict[str, Any] = {"epochs": 192, "checkpoint_freq": 5000, "agnet_pretrained": "default"}
+    # NAS-Bench-Suite's defaults for the baselines (RE: sample_size 10, population_size 50; LS: num_init 10)
+    search: dict[str, Any] = {"epochs": 192, "checkpoint_freq": 5000, "fidelity": -1, "sample_size": 10,
+                              "population_size": 50, "num_init": 10, "agnet_pretrained": "default"}
     for f in fields(AGNetSettings):
         search["agnet_" + f.name] = f.default
     return {"seed": 0, "optimizer": "agnet", "search_space": "nasbench201", "dataset": "cifar10",

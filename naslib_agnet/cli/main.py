@@ -1,6 +1,7 @@
 """``naslib-agnet``: the command line.
 
     naslib-agnet search --config-file configs/agnet_nb201_cifar10.yaml --data-dir ../shared/data [KEY VALUE ...]
+    naslib-agnet run --config-file FILE --data-dir DIR [--baselines builtin|naslib] [KEY VALUE ...]
     naslib-agnet pretrain --search-space nasbench201 --out FILE [--samples N] [--seed S]
 """
 from __future__ import annotations
@@ -29,7 +30,11 @@ def cmd_search(args: argparse.Namespace) -> int:
     from .run_search import run_search
 
     config = load_config(args.config_file, args.opts)
-    out = run_search(config, _data_dir(args.data_dir), progress=not args.quiet)
+    if args.command == "search" and config["optimizer"] != "agnet":
+        raise ConfigError(f"'search' runs AG-Net, but the config says optimizer: {config['optimizer']}; "
+                          "use 'naslib-agnet run' for other optimizers")
+    out = run_search(config, _data_dir(args.data_dir), progress=not args.quiet,
+                     baselines=getattr(args, "baselines", "builtin"))
     print(f"results: {out / 'errors.json'} and {out / 'summary.json'}")
     return 0
 
@@ -54,6 +59,15 @@ def build_parser() -> argparse.ArgumentParser:
     search.add_argument("--quiet", action="store_true", help="no progress bar")
     search.add_argument("opts", nargs=argparse.REMAINDER, help="KEY VALUE overrides, e.g. seed 3 search.epochs 96")
     search.set_defaults(func=cmd_search)
+
+    run = sub.add_parser("run", help="run any registered optimizer (agnet, rs, re, ls, ...) from a NASLib-style config")
+    run.add_argument("--config-file", required=True, help="NASLib-style YAML config")
+    run.add_argument("--data-dir", help=f"benchmark data directory (default: ${DATA_ENV})")
+    run.add_argument("--baselines", choices=("builtin", "naslib"), default="builtin",
+                     help="RS/RE/LS/BANANAS/NPENAS: the built-in ones or NASLib's own (needs NASLib)")
+    run.add_argument("--quiet", action="store_true", help="no progress bar")
+    run.add_argument("opts", nargs=argparse.REMAINDER, help="KEY VALUE overrides, e.g. optimizer re seed 3")
+    run.set_defaults(func=cmd_search)
 
     pre = sub.add_parser("pretrain", help="pretrain a generator on a search space (no accuracies used)")
     pre.add_argument("--search-space", required=True, help="e.g. nasbench201")

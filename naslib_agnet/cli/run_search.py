@@ -15,12 +15,12 @@ from typing import Any
 import numpy as np
 import torch
 
-from ..bridge import AGNet, NasBench201Space, make_nb201_dataset_api
+from ..bridge import NasBench201Space, make_nb201_dataset_api
 from .config import ConfigError, run_dir
+from .registry import get_optimizer_factory
 from .results import RunRecorder
 
 SPACES = {"nasbench201": (NasBench201Space, make_nb201_dataset_api)}
-OPTIMIZERS = {"agnet": AGNet}
 
 
 def set_seed(seed: int) -> None:
@@ -30,25 +30,28 @@ def set_seed(seed: int) -> None:
     torch.manual_seed(seed)
 
 
-def build(config: dict[str, Any], data_dir: str | Path):
-    """(optimizer, search space, dataset_api) for a config; clear errors for unknown names."""
-    space_name, opt_name = config["search_space"], config["optimizer"]
+def build(config: dict[str, Any], data_dir: str | Path, baselines: str = "builtin"):
+    """(optimizer, dataset_api) for a config; clear errors for unknown names."""
+    space_name = config["search_space"]
     if space_name not in SPACES:
         raise ConfigError(f"unknown search_space {space_name!r}; supported: {sorted(SPACES)}")
-    if opt_name not in OPTIMIZERS:
-        raise ConfigError(f"unknown optimizer {opt_name!r}; supported: {sorted(OPTIMIZERS)}")
+    try:
+        factory = get_optimizer_factory(config["optimizer"], baselines)
+    except ValueError as exc:
+        raise ConfigError(str(exc)) from None
     space_cls, make_api = SPACES[space_name]
     dataset_api = make_api(data_dir, config["dataset"])
-    optimizer = OPTIMIZERS[opt_name](config)
+    optimizer = factory(config)
     optimizer.adapt_search_space(space_cls(), dataset_api=dataset_api)
     return optimizer, dataset_api
 
 
-def run_search(config: dict[str, Any], data_dir: str | Path, progress: bool = True) -> Path:
+def run_search(config: dict[str, Any], data_dir: str | Path, progress: bool = True,
+               baselines: str = "builtin") -> Path:
     """Run the configured search; returns the run folder holding errors.json and summary.json."""
     set_seed(int(config["seed"]))
     torch.set_num_threads(1)  # tiny networks: one thread is fastest and lets runs go side by side
-    optimizer, dataset_api = build(config, data_dir)
+    optimizer, dataset_api = build(config, data_dir, baselines)
     out = run_dir(config)
     oracle = dataset_api["nb201_oracle"]
     recorder = RunRecorder(out, config, splits=dict(oracle.splits))
