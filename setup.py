@@ -13,6 +13,6 @@ setup(
     packages=find_packages(include=["naslib_agnet", "naslib_agnet.*"]),
     package_data={"naslib_agnet.weights": ["*.pt", "*.md"]},
     install_requires=["torch>=2.1,<3", "numpy>=1.24", "pyyaml>=6", "tqdm>=4.60", "threadpoolctl>=3"],
-    extras_require={"test": ["pytest>=7"]},
+    extras_require={"plot": ["matplotlib>=3.7"], "test": ["pytest>=7", "matplotlib>=3.7"]},
     entry_points={"console_scripts": ["naslib-agnet=naslib_agnet.cli.main:main"]},
 )

@@ -3,6 +3,8 @@
     naslib-agnet search --config-file configs/agnet_nb201_cifar10.yaml --data-dir ../shared/data [KEY VALUE ...]
     naslib-agnet run --config-file FILE --data-dir DIR [--baselines builtin|naslib] [KEY VALUE ...]
     naslib-agnet pretrain --search-space nasbench201 --out FILE [--samples N] [--seed S]
+    naslib-agnet compare --config-file configs/compare_nb201.yaml --data-dir DIR [--jobs N] [KEY VALUE ...]
+    naslib-agnet report RUN_DIR [--budgets 16 32 48 96 144 192] [--out DIR]
 """
 from __future__ import annotations
 
@@ -48,6 +50,32 @@ def cmd_pretrain(args: argparse.Namespace) -> int:
     return 0
 
 
+def cmd_compare(args: argparse.Namespace) -> int:
+    from .compare import load_compare_config, run_compare
+
+    config = load_compare_config(args.config_file, args.opts)
+    try:
+        _, failures = run_compare(config, _data_dir(args.data_dir), jobs=args.jobs, baselines=args.baselines,
+                                  report_dir=args.out, log=lambda line: print(line, flush=True),
+                                  start_method=args.start_method)
+    except KeyboardInterrupt:
+        print("compare: interrupted; run the same command again to resume (finished cells are skipped)",
+              file=sys.stderr)
+        return 130
+    for res in failures:
+        print(f"naslib-agnet compare: {res['label']} failed:\n{res['traceback']}", file=sys.stderr)
+    return 1 if failures else 0
+
+
+def cmd_report(args: argparse.Namespace) -> int:
+    from .compare import MD_NAME, run_report
+
+    paths = run_report(args.run_dir, budgets=args.budgets, out=args.out)
+    print(next(p for p in paths if p.name == MD_NAME).read_text())
+    print("wrote " + ", ".join(str(p) for p in paths))
+    return 0
+
+
 def build_parser() -> argparse.ArgumentParser:
     parser = argparse.ArgumentParser(prog="naslib-agnet", description=__doc__,
                                      formatter_class=argparse.RawDescriptionHelpFormatter)
@@ -78,6 +106,30 @@ def build_parser() -> argparse.ArgumentParser:
     pre.add_argument("--lr", type=float, default=2e-4)
     pre.add_argument("--quiet", action="store_true")
     pre.set_defaults(func=cmd_pretrain)
+
+    comp = sub.add_parser("compare", help="run every (optimizer, dataset, seed) cell of a compare config in "
+                          "parallel (resumable), then write the results table and plot")
+    comp.add_argument("--config-file", required=True, help="run config with a compare: section "
+                      "(e.g. configs/compare_nb201.yaml)")
+    comp.add_argument("--data-dir", help=f"benchmark data directory (default: ${DATA_ENV})")
+    comp.add_argument("--jobs", type=int, default=None, help="worker processes (default: number of CPUs)")
+    comp.add_argument("--baselines", choices=("builtin", "naslib"), default="builtin",
+                      help="RS/RE/LS/BANANAS/NPENAS: the built-in ones or NASLib's own (needs NASLib)")
+    comp.add_argument("--start-method", choices=("forkserver", "spawn"), default=None,
+                      help="worker start method; either way one fresh process per cell "
+                      "(default: forkserver where available, else spawn)")
+    comp.add_argument("--out", help="folder for results.csv/.md and the plot (default: the config's out_dir)")
+    comp.add_argument("opts", nargs=argparse.REMAINDER, help="KEY VALUE overrides, e.g. search.epochs 96 "
+                      "compare.seeds 3")
+    comp.set_defaults(func=cmd_compare)
+
+    rep = sub.add_parser("report", help="results table (CSV, markdown) and plot of the runs under a folder "
+                         "(this project's or NASLib's bbo runner's)")
+    rep.add_argument("run_dir", help="folder searched recursively for .../config_<id>/<seed>/ run folders")
+    rep.add_argument("--budgets", type=int, nargs="+", help="query counts for the table "
+                     "(default: 16 32 48 96 144 192 up to the longest run, and its length)")
+    rep.add_argument("--out", help="output folder (default: RUN_DIR)")
+    rep.set_defaults(func=cmd_report)
     return parser
 
 
