@@ -32,3 +32,11 @@ def test_export_round_trips_through_the_pickle_loader(data_dir, tmp_path):
         assert list(exported.values("val_acc")) == list(table.values("val_acc"))
     with open(paths[0], "rb") as fh:
         assert isinstance(pickle.load(fh), dict)
+
+
+def test_export_command(data_dir, tmp_path, capsys):
+    from naslib_agnet.cli.main import main
+
+    assert main(["data", "export-naslib", "--to", str(tmp_path / "naslib_data"), "--data-dir", str(data_dir)]) == 0
+    assert (tmp_path / "naslib_data" / "nb201_cifar100_full_training.pickle").is_file()
+    assert "wrote" in capsys.readouterr().out

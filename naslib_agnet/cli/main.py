@@ -50,6 +50,16 @@ def cmd_pretrain(args: argparse.Namespace) -> int:
     return 0
 
 
+def cmd_export_naslib(args: argparse.Namespace) -> int:
+    from ..benchmarks.naslib_format import export_nb201_naslib
+
+    for path in export_nb201_naslib(_data_dir(args.data_dir), args.to):
+        print(f"wrote {path}")
+    print("NASLib's NB201 layout: eval_acc1es holds the table's validation accuracy; metrics the table lacks "
+          "are NaN. Put the files in NASLib's naslib/data folder.")
+    return 0
+
+
 def cmd_compare(args: argparse.Namespace) -> int:
     from .compare import load_compare_config, run_compare
 
@@ -106,6 +116,13 @@ def build_parser() -> argparse.ArgumentParser:
     pre.add_argument("--lr", type=float, default=2e-4)
     pre.add_argument("--quiet", action="store_true")
     pre.set_defaults(func=cmd_pretrain)
+
+    data = sub.add_parser("data", help="benchmark data tools")
+    data_sub = data.add_subparsers(dest="data_command", required=True)
+    export = data_sub.add_parser("export-naslib", help="write NASLib-format NB201 pickles from the data directory")
+    export.add_argument("--to", required=True, help="folder to write nb201_*_full_training.pickle into")
+    export.add_argument("--data-dir", help=f"benchmark data directory (default: ${DATA_ENV})")
+    export.set_defaults(func=cmd_export_naslib)
 
     comp = sub.add_parser("compare", help="run every (optimizer, dataset, seed) cell of a compare config in "
                           "parallel (resumable), then write the results table and plot")
