@@ -12,7 +12,7 @@ from .test_cli import CONFIG
 
 
 def test_builtin_entries():
-    assert {"agnet", "rs", "re", "ls"} <= set(registry.available_optimizers())
+    assert {"agnet", "rs", "re", "ls", "bananas", "npenas"} <= set(registry.available_optimizers())
     assert registry.get_optimizer_factory("agnet") is AGNet
     assert registry.get_optimizer_factory("re") is RegularizedEvolution
 

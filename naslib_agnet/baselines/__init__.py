@@ -6,8 +6,10 @@ RNG (seeded by ``np.random.seed``, as NASLib's Trainer does) and run on NASLib's
 spaces as well as on :class:`~naslib_agnet.bridge.NasBench201Space`.
 """
 from ..bridge.blackbox import BlackBoxOptimizer
+from .bananas import Bananas
 from .ls import LocalSearch
+from .npenas import Npenas
 from .re import RegularizedEvolution
 from .rs import RandomSearch
 
-__all__ = ["BlackBoxOptimizer", "LocalSearch", "RandomSearch", "RegularizedEvolution"]
+__all__ = ["Bananas", "BlackBoxOptimizer", "LocalSearch", "Npenas", "RandomSearch", "RegularizedEvolution"]

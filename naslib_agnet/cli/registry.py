@@ -37,10 +37,11 @@ def register_optimizer(name: str, factory: Factory | None = None, *, replace: bo
 
 
 def _builtin() -> None:
-    from ..baselines import LocalSearch, RandomSearch, RegularizedEvolution
+    from ..baselines import Bananas, LocalSearch, Npenas, RandomSearch, RegularizedEvolution
     from ..bridge import AGNet
 
-    for name, cls in (("agnet", AGNet), ("rs", RandomSearch), ("re", RegularizedEvolution), ("ls", LocalSearch)):
+    for name, cls in (("agnet", AGNet), ("rs", RandomSearch), ("re", RegularizedEvolution), ("ls", LocalSearch),
+                      ("bananas", Bananas), ("npenas", Npenas)):
         _REGISTRY.setdefault(name, cls)
 
 

@@ -1,0 +1,279 @@
+"""BANANAS (NASLib's ``Bananas``, White et al. 2021): Bayesian optimisation with an ensemble of neural predictors.
+
+The first ``num_init`` epochs evaluate random architectures. Afterwards, whenever
+``next_batch`` is empty, BANANAS
+
+1. fits an ensemble of ``num_ensemble`` feed-forward nets (NASLib's ``bananas``
+   predictor: :class:`MLPEnsemble` on the NB201 path encoding) to all evaluated
+   architectures and their validation accuracies;
+2. generates ``num_candidates`` candidates: with ``acq_fn_optimization: mutation``,
+   ``int(num_candidates / num_arches_to_mutate / max_mutations)`` children of each of the
+   ``num_arches_to_mutate`` best architectures, each ``max_mutations`` successive
+   ``mutate`` steps away; with ``random_sampling``, random architectures;
+3. drops duplicates and already-evaluated candidates (NASLib keeps them; here no
+   architecture is ever evaluated twice) and scores the rest with the acquisition
+   function ``acq_fn_type``: ``its`` (one draw from N(mean, std) of the ensemble's
+   predictions), ``ucb`` (mean + 0.5 std), ``ei`` (expected improvement over the best
+   value so far with std / 5) or ``exploit_only`` (mean);
+4. keeps the ``k`` best in ``next_batch`` (ascending, so ``pop()`` takes the best first).
+
+Every later epoch pops and evaluates one architecture of ``next_batch``: one query per
+epoch. The predictor is trained on the CPU in the caller's torch thread setting, from
+torch's global RNG (seeded by ``torch.manual_seed``); sampling, mutation and ITS draws
+use numpy's global RNG (``np.random.seed``), as in NASLib.
+"""
+from __future__ import annotations
+
+import math
+from typing import Any
+
+import numpy as np
+import torch
+
+from ..bridge.blackbox import BlackBoxOptimizer
+from .encodings import ENCODERS
+
+#: NASLib's ``MLPPredictor``: ``default_hyperparams`` plus ``fit(epochs=500, loss="mae")``
+MLP_DEFAULTS: dict[str, Any] = {"num_layers": 20, "layer_width": 20, "batch_size": 32, "lr": 0.001,
+                                "regularization": 0.2, "epochs": 500, "loss": "mae"}
+#: NASLib's ``Ensemble.get_ensemble``: predictor type -> encoding of its ``MLPPredictor``
+PREDICTOR_ENCODINGS = {"bananas": "path", "mlp": "adjacency_one_hot"}
+ACQ_FN_TYPES = ("its", "ucb", "ei", "exploit_only")
+ACQ_FN_OPTIMIZATIONS = ("mutation", "random_sampling")
+EXPLORE_FACTOR = 0.5  # NASLib's ``acquisition_function`` defaults
+EI_CALIBRATION_FACTOR = 5.0
+
+
+class MLPEnsemble:
+    """``num_ensemble`` independent copies of NASLib's ``FeedforwardNet`` trained side by side.
+
+    Each member is ``num_layers`` ReLU layers of ``layer_width`` units and a linear
+    output, Xavier-uniform weights and zero biases, trained with Adam
+    (``betas=(0.9, 0.99)``) on the raw targets with the L1 (``mae``) or MSE loss plus
+    ``regularization * ||out.weight||_1``, in shuffled mini-batches. The members share
+    no parameters; stacking them into batched matrix products only runs them together
+    (Adam is element-wise, so this equals training them one after another).
+    """
+
+    def __init__(self, num_ensemble: int = 3, **hyperparams: Any):
+        unknown = set(hyperparams) - set(MLP_DEFAULTS)
+        if unknown:
+            raise ValueError(f"unknown MLP hyperparameters {sorted(unknown)}; known: {sorted(MLP_DEFAULTS)}")
+        self.num_ensemble = int(num_ensemble)
+        self.hyperparams = {**MLP_DEFAULTS, **hyperparams}
+        if self.hyperparams["loss"] not in ("mae", "mse"):
+            raise ValueError(f"MLP loss must be 'mae' or 'mse', got {self.hyperparams['loss']!r}")
+        if self.num_ensemble < 1:
+            raise ValueError(f"num_ensemble must be >= 1, got {num_ensemble}")
+        self.flat: torch.Tensor | None = None
+        self._shapes: list[tuple[int, ...]] = []
+        self.weights: list[torch.Tensor] = []
+        self.biases: list[torch.Tensor] = []
+
+    def _init(self, input_dims: int) -> None:
+        hp = self.hyperparams
+        units = [input_dims] + [int(hp["layer_width"])] * int(hp["num_layers"]) + [1]
+        members = self.num_ensemble
+        self._shapes = []
+        for fan_in, fan_out in zip(units[:-1], units[1:]):
+            self._shapes += [(members, fan_in, fan_out), (members, 1, fan_out)]
+        # all parameters live in one flat tensor: Adam updates it with a few ops per step, and one
+        # split (whose backward is a single cat) hands the layers their views
+        self.flat = torch.zeros(sum(math.prod(shape) for shape in self._shapes))
+        with torch.no_grad():
+            for w, (_, fan_in, fan_out) in zip(self._split()[0], self._shapes[::2]):
+                bound = math.sqrt(6.0 / (fan_in + fan_out))  # xavier_uniform_, one draw per member
+                for member in range(members):
+                    w[member].uniform_(-bound, bound)  # biases stay zero
+        self.flat.requires_grad_()
+
+    def _split(self) -> tuple[list[torch.Tensor], list[torch.Tensor]]:
+        """(weights, biases) as views of ``flat``: (members, in, out) and (members, 1, out)."""
+        chunks = self.flat.split([math.prod(shape) for shape in self._shapes])
+        views = [chunk.view(shape) for chunk, shape in zip(chunks, self._shapes)]
+        return views[::2], views[1::2]
+
+    def _forward(self, x: torch.Tensor) -> torch.Tensor:
+        """``x``: (members, batch, dims) -> (members, batch)."""
+        self.weights, self.biases = self._split()
+        last = len(self.weights) - 1
+        for i, (w, b) in enumerate(zip(self.weights, self.biases)):
+            x = torch.baddbmm(b, x, w)
+            if i < last:
+                x = torch.relu(x)
+        return x.squeeze(-1)
+
+    def fit(self, xtrain: np.ndarray, ytrain: np.ndarray) -> np.ndarray:
+        """Train fresh members on encoded ``xtrain`` (N, D) and targets ``ytrain``; returns each member's train MAE."""
+        hp = self.hyperparams
+        x = torch.as_tensor(np.asarray(xtrain, dtype=np.float32))
+        y = torch.as_tensor(np.asarray(ytrain, dtype=np.float32))
+        if x.ndim != 2 or len(x) != len(y) or len(x) == 0:
+            raise ValueError(f"fit needs xtrain (N, D) and ytrain (N,) with N >= 1, got {tuple(x.shape)}, "
+                             f"{tuple(y.shape)}")
+        self._init(x.shape[1])
+        optimizer = torch.optim.Adam([self.flat], lr=float(hp["lr"]), betas=(0.9, 0.99))
+        reg = float(hp["regularization"])
+        n, batch_size, members = len(x), int(hp["batch_size"]), self.num_ensemble
+        with torch.enable_grad():
+            for _ in range(int(hp["epochs"])):
+                perms = torch.stack([torch.randperm(n) for _ in range(members)])  # each member its own order
+                for start in range(0, n, batch_size):
+                    idx = perms[:, start:start + batch_size]
+                    prediction = self._forward(x[idx])
+                    error = prediction - y[idx]
+                    per_member = error.abs().mean(1) if hp["loss"] == "mae" else error.pow(2).mean(1)
+                    # summing the members' losses keeps their gradients separate
+                    loss = per_member.sum() + reg * self.weights[-1].abs().sum()
+                    optimizer.zero_grad(set_to_none=True)
+                    loss.backward()
+                    optimizer.step()
+        return np.abs(self.predict(xtrain) - np.asarray(ytrain, dtype=np.float64)).mean(axis=1)
+
+    def predict(self, xtest: np.ndarray) -> np.ndarray:
+        """Predictions of every member: shape (num_ensemble, M)."""
+        if self.flat is None:
+            raise RuntimeError("call fit before predict")
+        x = torch.as_tensor(np.asarray(xtest, dtype=np.float32))
+        with torch.no_grad():
+            return self._forward(x.expand(self.num_ensemble, *x.shape)).double().numpy()
+
+
+def acquisition_values(predictions: np.ndarray, ytrain: np.ndarray, acq_fn_type: str) -> np.ndarray:
+    """NASLib's ``acquisition_function`` for every candidate at once; ``predictions`` is (members, M)."""
+    mean = predictions.mean(axis=0)
+    std = predictions.std(axis=0)  # np.std, ddof=0, as NASLib
+    if acq_fn_type == "its":
+        return np.random.normal(mean, std)  # one draw per candidate, in candidate order
+    if acq_fn_type == "ucb":
+        return mean + EXPLORE_FACTOR * std
+    if acq_fn_type == "exploit_only":
+        return mean
+    if acq_fn_type == "ei":
+        factored_std = std / EI_CALIBRATION_FACTOR
+        improvement = mean - np.max(ytrain)
+        with np.errstate(divide="ignore", invalid="ignore"):
+            gam = improvement / factored_std
+            cdf = 0.5 * (1.0 + np.vectorize(math.erf, otypes=[float])(gam / math.sqrt(2.0)))
+            pdf = np.exp(-0.5 * gam ** 2) / math.sqrt(2.0 * math.pi)
+            ei = factored_std * (gam * cdf + pdf)
+        # zero spread: EI is the plain improvement (NASLib would divide by zero)
+        return np.where(factored_std > 0, ei, np.maximum(improvement, 0.0))
+    raise ValueError(f"acq_fn_type must be one of {ACQ_FN_TYPES}, got {acq_fn_type!r}")
+
+
+class Bananas(BlackBoxOptimizer):
+    """``optimizer: bananas``. Config (``search.*``; defaults are NAS-Bench-Suite's config_0 for BANANAS):
+    ``num_init`` 10, ``k`` 10, ``num_ensemble`` 3, ``predictor_type`` bananas, ``acq_fn_type`` its,
+    ``acq_fn_optimization`` mutation, ``encoding_type`` path (read but unused, as in NASLib: the
+    predictor type fixes the encoding), ``num_arches_to_mutate`` 5, ``max_mutations`` 1,
+    ``num_candidates`` 200.
+
+    Not NASLib keys: ``mlp_<name>`` overrides the predictor's hyperparameters in
+    :data:`MLP_DEFAULTS` (e.g. ``mlp_epochs``, for fast tests).
+    """
+
+    fixed_acq_fn_type: str | None = None  # NPENAS fixes these; BANANAS reads them from the config
+    fixed_acq_fn_optimization: str | None = None
+
+    def __init__(self, config: Any):
+        super().__init__(config)
+        self.k = int(self.setting("k", 10))
+        self.num_init = int(self.setting("num_init", 10))
+        self.num_ensemble = int(self.setting("num_ensemble", 3))
+        self.predictor_type = str(self.setting("predictor_type", "bananas"))
+        self.acq_fn_type = self.fixed_acq_fn_type or str(self.setting("acq_fn_type", "its"))
+        self.acq_fn_optimization = (self.fixed_acq_fn_optimization
+                                    or str(self.setting("acq_fn_optimization", "mutation")))
+        self.encoding_type = self.setting("encoding_type", "path")
+        self.num_arches_to_mutate = int(self.setting("num_arches_to_mutate", 5))
+        self.max_mutations = int(self.setting("max_mutations", 1))
+        self.num_candidates = int(self.setting("num_candidates", 200))
+        self.mlp_hyperparams = {key: self.setting(f"mlp_{key}", default) for key, default in MLP_DEFAULTS.items()}
+        name = type(self).__name__
+        if self.predictor_type not in PREDICTOR_ENCODINGS:
+            raise ValueError(f"{name} supports predictor_type {sorted(PREDICTOR_ENCODINGS)}, "
+                             f"got {self.predictor_type!r}")
+        if self.acq_fn_type not in ACQ_FN_TYPES:
+            raise ValueError(f"{name}: acq_fn_type must be one of {ACQ_FN_TYPES}, got {self.acq_fn_type!r}")
+        if self.acq_fn_optimization not in ACQ_FN_OPTIMIZATIONS:
+            raise ValueError(f"{name}: acq_fn_optimization must be one of {ACQ_FN_OPTIMIZATIONS}, "
+                             f"got {self.acq_fn_optimization!r}")
+        if min(self.k, self.num_ensemble, self.num_arches_to_mutate, self.max_mutations, self.num_candidates) < 1:
+            raise ValueError(f"{name} needs k, num_ensemble, num_arches_to_mutate, max_mutations and "
+                             "num_candidates >= 1")
+        self._encode = ENCODERS[PREDICTOR_ENCODINGS[self.predictor_type]]
+        self.next_batch: list = []  # architectures chosen by the predictor, best last
+        self.ensemble: MLPEnsemble | None = None
+        self.parents: list = []  # the architectures mutated in the latest proposal
+        self.candidates: list = []  # the latest proposal's unevaluated, distinct candidates
+        self.fits = 0
+
+    def adapt_search_space(self, search_space, scope=None, dataset_api=None):
+        space_type = search_space.get_type() if hasattr(search_space, "get_type") else None
+        if space_type != "nasbench201":
+            raise ValueError(f"{type(self).__name__} encodes NB201 architectures only; got search space type "
+                             f"{space_type!r}")
+        super().adapt_search_space(search_space, scope=scope, dataset_api=dataset_api)
+
+    # ------------------------------------------------------------------ the search
+    def new_epoch(self, epoch):
+        if epoch < self.num_init or not self.history:
+            self._evaluate(self._random_arch())
+            return
+        evaluated = self._evaluated_hashes()
+        self.next_batch = [arch for arch in self.next_batch if arch.get_hash() not in evaluated]
+        if not self.next_batch:
+            self.next_batch = self._propose(evaluated)
+        if self.next_batch:
+            arch = self.next_batch.pop()
+        else:  # every candidate had been evaluated already
+            arch = self._random_arch()
+            while arch.get_hash() in evaluated:
+                arch = self._random_arch()
+        self._evaluate(arch)
+
+    def _evaluated_hashes(self) -> set:
+        return {m.arch.get_hash() for m in self.history}
+
+    def _propose(self, evaluated: set) -> list:
+        """Fit the ensemble, optimise the acquisition function, return the top ``k`` (best last)."""
+        hashes = [m.arch.get_hash() for m in self.history]
+        ytrain = np.array([m.accuracy for m in self.history], dtype=np.float64)
+        self.ensemble = MLPEnsemble(self.num_ensemble, **self.mlp_hyperparams)
+        self.ensemble.fit(self._encode(np.array(hashes)), ytrain)
+        self.fits += 1
+
+        seen = set(evaluated)
+        candidates = []
+        for arch in self._get_new_candidates(ytrain):
+            key = arch.get_hash()
+            if key not in seen:
+                seen.add(key)
+                candidates.append(arch)
+        self.candidates = candidates
+        if not candidates:
+            return []
+        predictions = self.ensemble.predict(self._encode(np.array([a.get_hash() for a in candidates])))
+        values = acquisition_values(predictions, ytrain, self.acq_fn_type)
+        order = np.argsort(values)
+        return [candidates[i] for i in order[-self.k:]]
+
+    def _get_new_candidates(self, ytrain: np.ndarray) -> list:
+        if self.acq_fn_optimization == "random_sampling":
+            # NASLib also queries each random candidate's accuracy here; that lookup is unused and skipped
+            self.parents = []
+            return [self._random_arch() for _ in range(self.num_candidates)]
+        best = np.argsort(ytrain)[-self.num_arches_to_mutate:]
+        self.parents = [self.history[i].arch for i in best]
+        per_parent = int(self.num_candidates / len(self.parents) / self.max_mutations)
+        candidates = []
+        for parent in self.parents:
+            for _ in range(per_parent):
+                candidate = parent
+                for _ in range(self.max_mutations):
+                    child = self.search_space.clone()
+                    child.mutate(candidate, dataset_api=self.dataset_api)
+                    candidate = child
+                candidates.append(candidate)
+        return candidates
