@@ -9,21 +9,10 @@ from naslib_agnet.baselines.encodings import (PATH_ENCODING_LENGTH, encode_adjac
                                               path_indices)
 from naslib_agnet.bridge import MetaOptimizer, NasBench201Space, make_nb201_dataset_api
 
+from .helpers import CountingOracle
+
 # a small, fast predictor for the tests; the defaults (NASLib's) are checked separately
 FAST = {"mlp_epochs": 30, "mlp_num_layers": 4}
-
-
-class CountingOracle:
-    def __init__(self, oracle):
-        self.oracle = oracle
-        self.calls = 0
-
-    def query(self, key):
-        self.calls += 1
-        return self.oracle.query(key)
-
-    def __getattr__(self, name):
-        return getattr(self.oracle, name)
 
 
 @pytest.fixture(scope="module", autouse=True)

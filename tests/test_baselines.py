@@ -6,22 +6,9 @@ import torch
 from naslib_agnet.baselines import LocalSearch, RandomSearch, RegularizedEvolution
 from naslib_agnet.bridge import MetaOptimizer, NasBench201Space, make_nb201_dataset_api
 
+from .helpers import CountingOracle
+
 BASELINES = [RandomSearch, RegularizedEvolution, LocalSearch]
-
-
-class CountingOracle:
-    """Forwards to the real table and counts its lookups."""
-
-    def __init__(self, oracle):
-        self.oracle = oracle
-        self.calls = 0
-
-    def query(self, key):
-        self.calls += 1
-        return self.oracle.query(key)
-
-    def __getattr__(self, name):
-        return getattr(self.oracle, name)
 
 
 class Attrs:
