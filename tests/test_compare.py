@@ -8,12 +8,8 @@ from pathlib import Path
 import pytest
 import yaml
 
-from naslib_agnet.cli.compare import (
-    load_compare_config,
-    load_run,
-    parse_compare,
-    run_compare,
-)
+from naslib_agnet.cli.compare import load_compare_config, parse_compare, run_compare
+from naslib_agnet.cli.report import load_run
 from naslib_agnet.cli.config import ConfigError, load_config
 from naslib_agnet.cli.main import main
 

@@ -1,4 +1,4 @@
-"""``naslib-agnet compare`` and ``naslib-agnet report``: a grid of runs and its results table and plot.
+"""``naslib-agnet compare``: a grid of runs, resumable, followed by its report (:mod:`.report`).
 
 ``compare`` takes a run config (the keys of ``configs/agnet_nb201_cifar10.yaml``) with an
 extra top-level section::
@@ -24,24 +24,16 @@ during the replay loses nothing, a run that does not reproduce its record stops 
 error naming the first differing query (the record stays untouched), and a resumed cell ends
 with the same ``queries``/trajectory as an uninterrupted run (timings aside). The replay
 recomputes the recorded queries: it saves no compute, it keeps and verifies the results.
-
-``report`` walks a folder for ``*/config_*/<seed>/`` run folders, written by this project
-(``summary.json``) or by NASLib's bbo runner (``errors.json`` only), and writes
-``results.csv``, ``results.md`` (mean ± std over seeds of the best-by-validation
-architecture's val and test accuracy at each budget) and ``best_val_vs_queries.png``.
 """
 from __future__ import annotations
 
 import copy
-import csv
 import json
-import math
 import multiprocessing as mp
 import os
-import statistics
 import time
 import traceback
-from collections.abc import Callable, Iterable
+from collections.abc import Callable
 from contextlib import contextmanager
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -50,17 +42,14 @@ from typing import Any
 import yaml
 
 from .config import ConfigError, apply_overrides, run_dir
+from .report import STANDARD_BUDGETS, load_run, write_report
 
-STANDARD_BUDGETS = (16, 32, 48, 96, 144, 192)
 COMPARE_KEYS = ("optimizers", "datasets", "seeds", "budgets")
-DATASET_ORDER = ("cifar10", "cifar100", "ImageNet16-120")
 # the fields of a summary.json query that a replay must reproduce exactly
 REPLAY_FIELDS = ("query", "arch", "arch_str", "val_acc", "test_acc", "best_val_acc", "best_test_acc", "best_arch")
 # config keys that may differ between the recorded run and its resumption
 IGNORED_CONFIG_KEYS = ("out_dir",)
 
-NASLIB_TEST_NOTE = "no test accuracy: NASLib's errors.json test_acc on NB201 is the validation split"
-CSV_NAME, MD_NAME, PNG_NAME = "results.csv", "results.md", "best_val_vs_queries.png"
 
 
 # ---------------------------------------------------------------------------------------------- the plan
@@ -395,266 +384,3 @@ def run_compare(config: dict[str, Any], data_dir: str | Path, jobs: int | None =
                              optimizer_order=spec.optimizers, log=log)
         log("report: " + ", ".join(str(p) for p in paths))
     return cells, failures
-
-
-# ---------------------------------------------------------------------------------------------- report
-@dataclass
-class RunRecord:
-    path: Path
-    source: str  # "naslib_agnet" (summary.json) or "naslib" (errors.json only)
-    search_space: str
-    dataset: str
-    optimizer: str
-    config_id: str
-    seed: str
-    finished: bool | None
-    best_val: list[float]
-    best_test: list[float | None] | None  # None: no test accuracy (NASLib folders)
-
-
-def find_run_folders(root: str | Path) -> list[Path]:
-    """Folders ``*/config_*/<seed>/`` under ``root`` (or ``root`` itself) holding summary.json or errors.json."""
-    root = Path(root)
-    if not root.is_dir():
-        raise FileNotFoundError(f"run folder {root} does not exist")
-    found = set()
-    for name in ("summary.json", "errors.json"):
-        for f in root.rglob(name):
-            d = f.parent
-            if d.name.lstrip("-").isdigit() and d.parent.name.startswith("config_"):
-                found.add(d)
-    return sorted(found)
-
-
-def _running_best(valid: list, test: list | None) -> tuple[list[float], list[float | None] | None]:
-    best_val, best_test, cur_v, cur_t = [], [], -math.inf, None
-    for i, v in enumerate(valid):
-        if v is not None and not (isinstance(v, float) and math.isnan(v)) and v > cur_v:
-            cur_v = float(v)
-            cur_t = test[i] if test is not None and i < len(test) else None
-        best_val.append(cur_v if cur_v > -math.inf else math.nan)
-        best_test.append(cur_t)
-    return best_val, (best_test if test is not None else None)
-
-
-def load_run(path: str | Path) -> RunRecord:
-    """One run folder: this project's summary.json, or else NASLib's errors.json."""
-    path = Path(path)
-    layout = {"seed": path.name, "config_id": path.parent.name.removeprefix("config_"),
-              "optimizer": path.parent.parent.name, "dataset": path.parents[2].name,
-              "search_space": path.parents[3].name if len(path.parents) > 3 else "?"}
-    summary_path = path / "summary.json"
-    if summary_path.is_file():
-        s = json.loads(summary_path.read_text())
-        q = s.get("queries", [])
-        return RunRecord(path, "naslib_agnet", str(s.get("search_space", layout["search_space"])),
-                         str(s.get("dataset", layout["dataset"])), str(s.get("optimizer", layout["optimizer"])),
-                         str(s.get("config_id", layout["config_id"])), str(s.get("seed", layout["seed"])),
-                         bool(s.get("finished")), [float(x["best_val_acc"]) for x in q],
-                         [x.get("best_test_acc") for x in q])
-    try:
-        config, trajectory = json.loads((path / "errors.json").read_text())
-        valid = list(trajectory["valid_acc"])
-    except (ValueError, TypeError, KeyError) as exc:
-        raise ValueError(f"{path / 'errors.json'} is not NASLib's lightweight errors.json "
-                         f"([config, {{'valid_acc': [...], ...}}]): {exc}") from None
-    config = config if isinstance(config, dict) else {}
-    best_val, _ = _running_best(valid, None)
-
-    def get(key: str) -> str:
-        return str(config.get(key, layout[key]))
-
-    return RunRecord(path, "naslib", get("search_space"), get("dataset"), get("optimizer"), get("config_id"),
-                     get("seed"), None, best_val, None)
-
-
-def _mean_std(values: list[float]) -> tuple[float, float]:
-    return statistics.mean(values), (statistics.stdev(values) if len(values) > 1 else 0.0)
-
-
-@dataclass
-class Group:
-    search_space: str
-    dataset: str
-    name: str  # optimizer label as shown
-    optimizer: str
-    source: str
-    config_id: str
-    runs: list[RunRecord]
-
-
-def group_runs(runs: Iterable[RunRecord], optimizer_order: list[str] | None = None) -> list[Group]:
-    """Runs grouped by (search space, dataset, optimizer, source, config_id), in display order."""
-    groups: dict[tuple, list[RunRecord]] = {}
-    for r in runs:
-        groups.setdefault((r.search_space, r.dataset, r.optimizer, r.source, r.config_id), []).append(r)
-    configs_per = {}
-    for ss, ds, opt, src, cid in groups:
-        configs_per.setdefault((ss, ds, opt, src), set()).add(cid)
-    order = list(optimizer_order or [])
-    out = []
-    for (ss, ds, opt, src, cid), rs in groups.items():
-        name = opt + (" (NASLib)" if src == "naslib" else "")
-        if len(configs_per[(ss, ds, opt, src)]) > 1:
-            name += f" config_{cid}"
-        out.append(Group(ss, ds, name, opt, src, cid, sorted(rs, key=lambda r: (len(r.seed), r.seed))))
-
-    def key(g: Group):
-        ds_rank = DATASET_ORDER.index(g.dataset) if g.dataset in DATASET_ORDER else len(DATASET_ORDER)
-        opt_rank = order.index(g.optimizer) if g.optimizer in order else len(order)
-        return (g.search_space, ds_rank, g.dataset, opt_rank, g.optimizer, g.source != "naslib_agnet", g.config_id)
-
-    return sorted(out, key=key)
-
-
-def table_rows(groups: list[Group], budgets: list[int]) -> list[dict[str, Any]]:
-    """One row per group and budget: mean and sample std over the seeds that reached the budget."""
-    rows = []
-    for g in groups:
-        for b in budgets:
-            reached = [r for r in g.runs if len(r.best_val) >= b]
-            row = {"search_space": g.search_space, "dataset": g.dataset, "optimizer": g.name, "source": g.source,
-                   "config_id": g.config_id, "budget": b, "n_seeds": len(reached), "n_runs": len(g.runs),
-                   "val_mean": None, "val_std": None, "test_mean": None, "test_std": None,
-                   "test_note": "" if g.source == "naslib_agnet" else NASLIB_TEST_NOTE}
-            if reached:
-                row["val_mean"], row["val_std"] = _mean_std([r.best_val[b - 1] for r in reached])
-                tests = [r.best_test[b - 1] for r in reached if r.best_test is not None]
-                if g.source == "naslib_agnet" and len(tests) == len(reached) and None not in tests:
-                    row["test_mean"], row["test_std"] = _mean_std([float(t) for t in tests])
-            rows.append(row)
-    return rows
-
-
-def _fmt(mean, std) -> str:
-    return "–" if mean is None else f"{mean:.2f} ± {std:.2f}"
-
-
-def render_markdown(groups: list[Group], rows: list[dict], budgets: list[int]) -> str:
-    multi_space = len({g.search_space for g in groups}) > 1
-    by = {(r["search_space"], r["dataset"], r["optimizer"], r["config_id"], r["budget"]): r for r in rows}
-    lines = [("Mean ± std (sample std over seeds) of the best-by-validation architecture after q queries: "
-              "validation accuracy / that architecture's test accuracy (%)."), "",
-             "| dataset | optimizer | seeds | " + " | ".join(f"q={b}" for b in budgets) + " |",
-             "|---|---|---|" + "---|" * len(budgets)]
-    naslib = partial = unfinished = False
-    for g in groups:
-        cells = []
-        for b in budgets:
-            r = by[(g.search_space, g.dataset, g.name, g.config_id, b)]
-            test = _fmt(r["test_mean"], r["test_std"])
-            if g.source == "naslib":
-                test, naslib = "–†", True
-            cell = f"{_fmt(r['val_mean'], r['val_std'])} / {test}"
-            if 0 < r["n_seeds"] < r["n_runs"]:
-                cell += f" (n={r['n_seeds']})"
-                partial = True
-            cells.append(cell)
-        n_unfinished = sum(r.finished is False for r in g.runs)
-        seeds = str(len(g.runs)) + (f" ({n_unfinished} unfinished)" if n_unfinished else "")
-        unfinished |= bool(n_unfinished)
-        ds = f"{g.search_space}/{g.dataset}" if multi_space else g.dataset
-        lines.append(f"| {ds} | {g.name} | {seeds} | " + " | ".join(cells) + " |")
-    notes = []
-    if naslib:
-        notes.append("† Folders written by NASLib's own runner (errors.json only): best-so-far = running max of "
-                     "its per-query valid_acc; the test column is left blank because NASLib's \"test_acc\" on "
-                     "NAS-Bench-201 is the same eval_acc1es number as valid_acc, i.e. the validation split "
-                     "(cifar10-valid for cifar10), not a test accuracy.")
-    if partial:
-        notes.append("(n=k): only k seeds had reached that many queries; the mean is over those.")
-    if unfinished:
-        notes.append("unfinished: interrupted runs, counted with the queries they completed.")
-    notes.append("–: no run reached that budget.")
-    return "\n".join(lines + [""] + notes) + "\n"
-
-
-def write_csv(path: Path, rows: list[dict]) -> None:
-    cols = ["search_space", "dataset", "optimizer", "source", "config_id", "budget", "n_seeds", "n_runs",
-            "val_mean", "val_std", "test_mean", "test_std", "test_note"]
-    with path.open("w", newline="") as fh:
-        w = csv.DictWriter(fh, fieldnames=cols)
-        w.writeheader()
-        for r in rows:
-            w.writerow({k: ("" if r[k] is None else r[k]) for k in cols})
-
-
-def plot(groups: list[Group], budgets: list[int], path: Path) -> None:
-    """Mean best-so-far val accuracy vs. queries, ±std band; one panel per dataset, one line per optimizer."""
-    import matplotlib
-
-    matplotlib.use("Agg")
-    import matplotlib.pyplot as plt
-    import numpy as np
-
-    panels: dict[tuple[str, str], list[Group]] = {}
-    for g in groups:
-        panels.setdefault((g.search_space, g.dataset), []).append(g)
-    multi_space = len({ss for ss, _ in panels}) > 1
-    fig, axes = plt.subplots(1, len(panels), figsize=(4.8 * len(panels), 3.8), squeeze=False)
-    for ax, ((ss, ds), gs) in zip(axes[0], panels.items()):
-        lows, highs = [], []
-        for g in gs:
-            length = max(len(r.best_val) for r in g.runs)
-            mean, std = np.full(length, np.nan), np.full(length, np.nan)
-            for q in range(length):
-                vals = [r.best_val[q] for r in g.runs if len(r.best_val) > q]
-                mean[q], std[q] = _mean_std(vals)
-            x = np.arange(1, length + 1)
-            (line,) = ax.plot(x, mean, label=g.name, lw=1.5)
-            ax.fill_between(x, mean - std, mean + std, color=line.get_color(), alpha=0.2, lw=0)
-            q0 = min(length, max(1, budgets[0] if budgets else 1)) - 1
-            lows.append(mean[q0] - std[q0])
-            highs.append(np.nanmax(mean + std))
-        hi, lo = float(np.nanmax(highs)), float(np.nanmin(lows))
-        if math.isfinite(lo) and math.isfinite(hi) and lo < hi:
-            ax.set_ylim(lo - 0.05 * (hi - lo), hi + 0.05 * (hi - lo))
-        ax.set_title(f"{ss}/{ds}" if multi_space else ds)
-        ax.set_xlabel("queries")
-        ax.xaxis.get_major_locator().set_params(integer=True)
-        ax.set_ylabel("best validation accuracy so far (%)")
-        ax.grid(alpha=0.3)
-        ax.legend(fontsize=8)
-    fig.tight_layout()
-    fig.savefig(path, dpi=120)
-    plt.close(fig)
-
-
-def write_report(runs: list[RunRecord], out: Path, budgets: list[int] | None = None,
-                 optimizer_order: list[str] | None = None, log: Callable[[str], None] = print) -> list[Path]:
-    """results.csv, results.md and best_val_vs_queries.png (if matplotlib is installed) in ``out``."""
-    if not runs:
-        raise ValueError("no runs to report")
-    longest = max(len(r.best_val) for r in runs)
-    if not budgets:
-        budgets = [b for b in STANDARD_BUDGETS if b < longest] + [longest]
-    budgets = sorted({int(b) for b in budgets})
-    if budgets[0] < 1:
-        raise ValueError(f"budgets must be >= 1, got {budgets}")
-    groups = group_runs(runs, optimizer_order)
-    rows = table_rows(groups, budgets)
-    out.mkdir(parents=True, exist_ok=True)
-    write_csv(out / CSV_NAME, rows)
-    (out / MD_NAME).write_text(render_markdown(groups, rows, budgets))
-    paths = [out / CSV_NAME, out / MD_NAME]
-    try:
-        import matplotlib  # noqa: F401
-    except ImportError:
-        log("report: matplotlib is not installed, so no plot (pip install matplotlib)")
-    else:
-        plot(groups, budgets, out / PNG_NAME)
-        paths.append(out / PNG_NAME)
-    return paths
-
-
-def run_report(run_root: str | Path, budgets: list[int] | None = None, out: str | Path | None = None,
-               log: Callable[[str], None] = print) -> list[Path]:
-    """``naslib-agnet report``: every run folder under ``run_root``."""
-    folders = find_run_folders(run_root)
-    if not folders:
-        raise FileNotFoundError(f"no run folders under {run_root}: expected .../config_<id>/<seed>/ folders "
-                                "holding summary.json (this project) or errors.json (NASLib)")
-    runs = [load_run(p) for p in folders]
-    paths = write_report(runs, Path(out or run_root), budgets, log=log)
-    log(f"report: {len(runs)} runs from {run_root}")
-    return paths

@@ -78,7 +78,7 @@ def cmd_compare(args: argparse.Namespace) -> int:
 
 
 def cmd_report(args: argparse.Namespace) -> int:
-    from .compare import MD_NAME, run_report
+    from .report import MD_NAME, run_report
 
     paths = run_report(args.run_dir, budgets=args.budgets, out=args.out)
     print(next(p for p in paths if p.name == MD_NAME).read_text())
