@@ -41,6 +41,12 @@ def test_bad_overrides_are_named(opts, message):
         load_config(CONFIG, opts)
 
 
+def test_baseline_keys_take_overrides():
+    cfg = load_config(CONFIG, ["optimizer", "bananas", "search.k", "20", "search.acq_fn_type", "ucb"])
+    assert (cfg["search"]["k"], cfg["search"]["acq_fn_type"], cfg["search"]["num_candidates"]) == (20, "ucb", 200)
+    assert (cfg["search"]["sample_size"], cfg["search"]["population_size"]) == (10, 50)
+
+
 def test_bad_config_file(tmp_path):
     with pytest.raises(ConfigError, match="does not exist"):
         load_config(tmp_path / "missing.yaml")

@@ -23,9 +23,13 @@ class ConfigError(ValueError):
 
 
 def default_config() -> dict[str, Any]:
-    # NAS-Bench-Suite's defaults for the baselines (RE: sample_size 10, population_size 50; LS: num_init 10)
+    # NAS-Bench-Suite's defaults for the baselines (RE: sample_size 10, population_size 50; LS, BANANAS and
+    # NPENAS: num_init 10; BANANAS and NPENAS: the rest), so that NASLib-style overrides of them are accepted
     search: dict[str, Any] = {"epochs": 192, "checkpoint_freq": 5000, "fidelity": -1, "sample_size": 10,
-                              "population_size": 50, "num_init": 10, "agnet_pretrained": "default"}
+                              "population_size": 50, "num_init": 10, "k": 10, "num_ensemble": 3,
+                              "predictor_type": "bananas", "acq_fn_type": "its", "acq_fn_optimization": "mutation",
+                              "encoding_type": "path", "num_arches_to_mutate": 5, "max_mutations": 1,
+                              "num_candidates": 200, "agnet_pretrained": "default"}
     for f in fields(AGNetSettings):
         search["agnet_" + f.name] = f.default
     return {"seed": 0, "optimizer": "agnet", "search_space": "nasbench201", "dataset": "cifar10",
