@@ -1,0 +1,96 @@
+"""NAS-Bench-101 cells: pruning, validity and the official isomorphism-invariant hash.
+
+A cell is an upper-triangular adjacency matrix over at most 7 vertices (vertex 0 the
+input, the last the output) with one operation per vertex. Written from the definitions
+of the NAS-Bench-101 paper and its data format:
+
+* pruning removes every vertex that is not on a path from the input to the output
+  (the "extraneous" vertices), as ``ModelSpec`` does before hashing or querying;
+* a valid cell has at most 7 vertices and 9 edges after pruning, ``input`` first,
+  ``output`` last, the other vertices from :data:`NB101_OPS`, and the output reachable;
+* the hash is the md5 fingerprint NAS-Bench-101 keys its data by: vertex labels
+  (out-degree, in-degree, op) hashed, then refined once per vertex by the sorted
+  hashes of in- and out-neighbours, then the md5 of the sorted final hashes.
+"""
+from __future__ import annotations
+
+import hashlib
+from collections.abc import Sequence
+
+import numpy as np
+
+#: The three operations of an NB101 interior vertex, in the order the official hash labels them.
+NB101_OPS: tuple[str, ...] = ("conv3x3-bn-relu", "conv1x1-bn-relu", "maxpool3x3")
+MAX_VERTICES = 7
+MAX_EDGES = 9
+
+
+class InvalidCellError(ValueError):
+    """A matrix/ops pair that is not an NB101 cell; the message says why."""
+
+
+def _check_shape(matrix: np.ndarray, ops: Sequence[str]) -> None:
+    if matrix.ndim != 2 or matrix.shape[0] != matrix.shape[1]:
+        raise InvalidCellError(f"the adjacency matrix must be square, got shape {matrix.shape}")
+    if len(ops) != matrix.shape[0]:
+        raise InvalidCellError(f"{len(ops)} ops for a {matrix.shape[0]}-vertex matrix")
+    if not np.isin(matrix, (0, 1)).all():
+        raise InvalidCellError("the adjacency matrix must hold only 0 and 1")
+    if np.tril(matrix).any():
+        raise InvalidCellError("the adjacency matrix must be strictly upper-triangular (a DAG in topological order)")
+
+
+def prune(matrix, ops: Sequence[str]) -> tuple[np.ndarray, list[str]]:
+    """Drop the vertices not on an input->output path. Raises if the output is unreachable."""
+    matrix = np.asarray(matrix, dtype=np.int64)
+    _check_shape(matrix, ops)
+    n = matrix.shape[0]
+    from_input = {0}
+    for v in range(1, n):
+        if any(matrix[u, v] for u in from_input):
+            from_input.add(v)
+    to_output = {n - 1}
+    for v in range(n - 2, -1, -1):
+        if any(matrix[v, w] for w in to_output):
+            to_output.add(v)
+    if n - 1 not in from_input:
+        raise InvalidCellError("the output is not reachable from the input")
+    keep = sorted(from_input & to_output)
+    return matrix[np.ix_(keep, keep)], [ops[i] for i in keep]
+
+
+def validate(matrix, ops: Sequence[str]) -> tuple[np.ndarray, list[str]]:
+    """The pruned cell if it is a valid NB101 cell, else :class:`InvalidCellError` naming the rule."""
+    matrix = np.asarray(matrix, dtype=np.int64)
+    _check_shape(matrix, ops)
+    if matrix.shape[0] > MAX_VERTICES:
+        raise InvalidCellError(f"{matrix.shape[0]} vertices; NB101 cells have at most {MAX_VERTICES}")
+    if ops[0] != "input" or ops[-1] != "output":
+        raise InvalidCellError(f"the first op must be 'input' and the last 'output', got {ops[0]!r} ... {ops[-1]!r}")
+    unknown = [op for op in ops[1:-1] if op not in NB101_OPS]
+    if unknown:
+        raise InvalidCellError(f"unknown op(s) {unknown}; interior ops are {list(NB101_OPS)}")
+    matrix, ops = prune(matrix, ops)
+    if int(matrix.sum()) > MAX_EDGES:
+        raise InvalidCellError(f"{int(matrix.sum())} edges after pruning; NB101 cells have at most {MAX_EDGES}")
+    return matrix, ops
+
+
+def _md5(text: str) -> str:
+    return hashlib.md5(text.encode("utf-8")).hexdigest()
+
+
+def cell_hash(matrix, ops: Sequence[str]) -> str:
+    """The official NB101 hash of a cell (pruned first), invariant to vertex renumbering."""
+    matrix, ops = validate(matrix, ops)
+    n = matrix.shape[0]
+    labels = [-1] + [NB101_OPS.index(op) for op in ops[1:-1]] + [-2]
+    out_degree = matrix.sum(axis=1).tolist()
+    in_degree = matrix.sum(axis=0).tolist()
+    hashes = [_md5(str((int(o), int(i), lab))) for o, i, lab in zip(out_degree, in_degree, labels)]
+    preds = [[u for u in range(n) if matrix[u, v]] for v in range(n)]
+    succs = [[w for w in range(n) if matrix[v, w]] for v in range(n)]
+    for _ in range(n):
+        hashes = [_md5("".join(sorted(hashes[u] for u in preds[v])) + "|"
+                       + "".join(sorted(hashes[w] for w in succs[v])) + "|" + hashes[v]) for v in range(n)]
+    return _md5(str(sorted(hashes)))
