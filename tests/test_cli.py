@@ -60,6 +60,7 @@ def test_search_writes_naslib_layout(tmp_path, data_dir, capsys):
     rc = main(["search", "--config-file", str(CONFIG), "--data-dir", str(data_dir), "--quiet",
                "out_dir", str(tmp_path), "search.epochs", "20", "search.agnet_retrain_epochs", "1", "seed", "2"])
     assert rc == 0
+    assert "agnet on nasbench201/cifar10, seed 2: best val" in capsys.readouterr().out
     out = tmp_path / "nasbench201" / "cifar10" / "agnet" / "config_0" / "2"
     config, trajectory = json.loads((out / "errors.json").read_text())
     assert config["optimizer"] == "agnet" and config["seed"] == 2

@@ -37,6 +37,14 @@ def cmd_search(args: argparse.Namespace) -> int:
                           "use 'naslib-agnet run' for other optimizers")
     out = run_search(config, _data_dir(args.data_dir), progress=not args.quiet,
                      baselines=getattr(args, "baselines", "builtin"))
+    import json
+
+    summary = json.loads((out / "summary.json").read_text())
+    last = summary["queries"][-1]
+    test = "n/a" if last["best_test_acc"] is None else f"{last['best_test_acc']:.2f}"
+    print(f"{config['optimizer']} on {config['search_space']}/{config['dataset']}, seed {config['seed']}: best val "
+          f"{last['best_val_acc']:.2f} (its test {test}) after {summary['num_queries']} queries in "
+          f"{summary['wall_time_s']:.1f} s")
     print(f"results: {out / 'errors.json'} and {out / 'summary.json'}")
     return 0
 
