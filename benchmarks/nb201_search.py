@@ -47,8 +47,9 @@ def trial(job: tuple) -> dict:
 
 
 def mean_std(values: list[float]) -> str:
-    sd = statistics.stdev(values) if len(values) > 1 else 0.0
-    return f"{statistics.mean(values):.2f} ± {sd:.2f}"
+    from naslib_agnet.cli.report import format_mean_std, mean_std as mean_and_std
+
+    return format_mean_std(*mean_and_std(values))
 
 
 def main() -> int:

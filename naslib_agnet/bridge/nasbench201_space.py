@@ -26,7 +26,7 @@ _NUM_OPS = len(NB201_OP_NAMES)
 def make_nb201_dataset_api(data_dir: str | os.PathLike[str], dataset: str) -> dict:
     """The ``dataset_api`` of :class:`NasBench201Space` for one dataset, read from ``data_dir``."""
     oracle = load_nb201_oracle(data_dir, dataset)
-    return {"nb201_oracle": oracle, "dataset": dataset, "data_dir": str(data_dir)}
+    return {"nb201_oracle": oracle, "dataset": dataset}
 
 
 class NasBench201Space:

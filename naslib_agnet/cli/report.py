@@ -93,7 +93,7 @@ def load_run(path: str | Path) -> RunRecord:
                      get("seed"), None, best_val, None)
 
 
-def _mean_std(values: list[float]) -> tuple[float, float]:
+def mean_std(values: list[float]) -> tuple[float, float]:
     return statistics.mean(values), (statistics.stdev(values) if len(values) > 1 else 0.0)
 
 
@@ -143,15 +143,15 @@ def table_rows(groups: list[Group], budgets: list[int]) -> list[dict[str, Any]]:
                    "val_mean": None, "val_std": None, "test_mean": None, "test_std": None,
                    "test_note": "" if g.source == "naslib_agnet" else NASLIB_TEST_NOTE}
             if reached:
-                row["val_mean"], row["val_std"] = _mean_std([r.best_val[b - 1] for r in reached])
+                row["val_mean"], row["val_std"] = mean_std([r.best_val[b - 1] for r in reached])
                 tests = [r.best_test[b - 1] for r in reached if r.best_test is not None]
                 if g.source == "naslib_agnet" and len(tests) == len(reached) and None not in tests:
-                    row["test_mean"], row["test_std"] = _mean_std([float(t) for t in tests])
+                    row["test_mean"], row["test_std"] = mean_std([float(t) for t in tests])
             rows.append(row)
     return rows
 
 
-def _fmt(mean, std) -> str:
+def format_mean_std(mean, std) -> str:
     return "–" if mean is None else f"{mean:.2f} ± {std:.2f}"
 
 
@@ -167,10 +167,10 @@ def render_markdown(groups: list[Group], rows: list[dict], budgets: list[int]) -
         cells = []
         for b in budgets:
             r = by[(g.search_space, g.dataset, g.name, g.config_id, b)]
-            test = _fmt(r["test_mean"], r["test_std"])
+            test = format_mean_std(r["test_mean"], r["test_std"])
             if g.source == "naslib":
                 test, naslib = "–†", True
-            cell = f"{_fmt(r['val_mean'], r['val_std'])} / {test}"
+            cell = f"{format_mean_std(r['val_mean'], r['val_std'])} / {test}"
             if 0 < r["n_seeds"] < r["n_runs"]:
                 cell += f" (n={r['n_seeds']})"
                 partial = True
@@ -224,7 +224,7 @@ def plot(groups: list[Group], budgets: list[int], path: Path) -> None:
             mean, std = np.full(length, np.nan), np.full(length, np.nan)
             for q in range(length):
                 vals = [r.best_val[q] for r in g.runs if len(r.best_val) > q]
-                mean[q], std[q] = _mean_std(vals)
+                mean[q], std[q] = mean_std(vals)
             x = np.arange(1, length + 1)
             (line,) = ax.plot(x, mean, label=g.name, lw=1.5)
             ax.fill_between(x, mean - std, mean + std, color=line.get_color(), alpha=0.2, lw=0)

@@ -7,7 +7,6 @@ from dataclasses import dataclass
 
 import numpy as np
 import torch
-from threadpoolctl import threadpool_limits
 
 from .generator import Generator
 from .losses import reconstruction_loss
@@ -31,12 +30,6 @@ def pretrain(generator: Generator, target_nodes: np.ndarray, target_edges: np.nd
     ``callback(samples_seen, mean_recent_loss)`` runs every ``callback_every`` samples.
     Returns ``{"samples": ..., "steps": ..., "seconds": ..., "final_loss": ...}``.
     """
-    with threadpool_limits(limits=1, user_api="blas"):  # tiny matrices: one BLAS thread is fastest
-        return _pretrain(generator, target_nodes, target_edges, settings, seed, callback, callback_every)
-
-
-def _pretrain(generator: Generator, target_nodes: np.ndarray, target_edges: np.ndarray,
-              settings: PretrainSettings, seed: int, callback, callback_every: int) -> dict:
     rng = np.random.default_rng(seed)
     torch_rng = torch.Generator().manual_seed(seed)
     opt = torch.optim.Adam(generator.parameters(), lr=settings.lr, betas=(settings.beta1, settings.beta2),

@@ -15,7 +15,6 @@ from typing import Any
 
 import numpy as np
 import torch
-from threadpoolctl import threadpool_limits
 
 from ..model import Generator, GeneratorConfig, MLPPredictor, rank_weights, reconstruction_loss, search_loss
 from ..spaces import ArchKey, Codec, sample_discrete
@@ -173,11 +172,9 @@ class AGNetSearch:
             raise RuntimeError("AG-Net needs at least one observed architecture before it can propose")
         num = self.settings.top_k if num is None else num
         start = time.perf_counter()
-        # the matrices are tiny: BLAS threads only add contention (and ruin runs side by side)
-        with threadpool_limits(limits=1, user_api="blas"):
-            steps = self.retrain()
-            mid = time.perf_counter()
-            candidates = self.generate_candidates()
+        steps = self.retrain()  # the numpy training step runs BLAS on one thread (fast_backprop)
+        mid = time.perf_counter()
+        candidates = self.generate_candidates()
         end = time.perf_counter()
         self.last_candidates = candidates
         chosen = [arch for arch, _ in sorted(candidates, key=lambda c: -c[1])[:num]]
