@@ -22,7 +22,7 @@ from dataclasses import fields
 
 import torch
 
-from ..search import AGNetSearch, AGNetSettings
+from ..search import AGNetSearch, AGNetSettings, HardwareAGNetSearch
 from ..spaces import get_codec
 from ..weights import load_generator
 from .blackbox import BlackBoxOptimizer, _get
@@ -60,7 +60,16 @@ class _Checkpoint(torch.nn.Module):
 
 
 class AGNet(BlackBoxOptimizer):
-    """AG-Net as a NASLib black-box optimizer (``optimizer: agnet``)."""
+    """AG-Net as a NASLib black-box optimizer (``optimizer: agnet``).
+
+    Hardware-aware when ``dataset_api["hardware"]`` holds a
+    :class:`~naslib_agnet.benchmarks.metrics.HardwareObjective` (the runner puts it there
+    for a config with a ``hardware:`` metric): then it searches for accuracy under
+    ``metric <= limit`` (the paper's Joint=0), and :class:`AGNetJoint` for accuracy and
+    the metric jointly (Joint=1).
+    """
+
+    joint = False  #: hardware-aware search only: also minimise the metric (Joint=1)
 
     def __init__(self, config):
         super().__init__(config)
@@ -69,14 +78,25 @@ class AGNet(BlackBoxOptimizer):
         self.pretrained = str(_get(self.search_config, CONFIG_PREFIX + "pretrained", "default"))
         self.queue: list = []  # graphs proposed by AG-Net, evaluated one per epoch
         self.search: AGNetSearch | None = None
+        self.hardware = None
         self.random_fallbacks = 0
 
     def adapt_search_space(self, search_space, scope=None, dataset_api=None):
         super().adapt_search_space(search_space, scope=scope, dataset_api=dataset_api)
         codec = get_codec(search_space.get_type())
         state, gen_config = load_generator(codec.name, self.pretrained)
-        self.search = AGNetSearch(codec, self.settings, generator_state=state, generator_config=gen_config,
-                                  seed=self.seed)
+        self.hardware = dataset_api.get("hardware") if isinstance(dataset_api, dict) else None
+        if self.hardware is not None:
+            self.search = HardwareAGNetSearch(codec, self.settings, limit=self.hardware.limit, joint=self.joint,
+                                              condition=self.hardware.condition, generator_state=state,
+                                              generator_config=gen_config, seed=self.seed)
+        elif self.joint:
+            raise ValueError(f"{type(self).__name__} searches accuracy and a hardware metric jointly but the "
+                             "dataset_api has no 'hardware' entry: name the metric in the config "
+                             "(hardware: {metric: edgegpu_latency, limit: 4}) or use optimizer agnet")
+        else:
+            self.search = AGNetSearch(codec, self.settings, generator_state=state, generator_config=gen_config,
+                                      seed=self.seed)
         self._checkpoint = _Checkpoint(self.search)
 
     # ------------------------------------------------------------------------- the loop
@@ -90,7 +110,22 @@ class AGNet(BlackBoxOptimizer):
                 self.queue = self._next_batch()
             arch = self.queue.pop(0)
         evaluated = self._evaluate(arch)
-        self.search.observe(arch.get_hash(), evaluated.accuracy)
+        if self.hardware is not None:
+            self.search.observe(arch.get_hash(), evaluated.accuracy, self.hardware.value(arch.get_hash()))
+        else:
+            self.search.observe(arch.get_hash(), evaluated.accuracy)
+
+    def get_final_architecture(self):
+        """The most accurate evaluated architecture; under a hardware constraint the most accurate
+        *feasible* one (if none is feasible yet: the most accurate one, with a warning)."""
+        if self.hardware is None or not self.history:
+            return super().get_final_architecture()
+        feasible = [m for m in self.history if self.hardware.is_feasible(m.arch.get_hash())]
+        if not feasible:
+            logger.warning("no evaluated architecture meets %s <= %g yet; reporting the most accurate one",
+                           self.hardware.metric, self.hardware.limit)
+            return super().get_final_architecture()
+        return max(feasible, key=lambda m: m.accuracy).arch
 
     def _next_batch(self) -> list:
         """AG-Net's next proposals as graphs: up to ``top_k``, fewer when its draw budget found fewer
@@ -118,3 +153,10 @@ class AGNet(BlackBoxOptimizer):
 
     def get_model_size(self):
         return sum(p.numel() for p in self._checkpoint.parameters()) / 1e6
+
+
+class AGNetJoint(AGNet):
+    """AG-Net for accuracy and a hardware metric jointly (the paper's Joint=1, ``optimizer: agnet_joint``):
+    rank sums of accuracy and metric, infeasible points penalised. Needs a ``hardware:`` metric."""
+
+    joint = True

@@ -38,9 +38,9 @@ def register_optimizer(name: str, factory: Factory | None = None, *, replace: bo
 
 def _builtin() -> None:
     from ..baselines import Bananas, LocalSearch, Npenas, RandomSearch, RegularizedEvolution
-    from ..bridge import AGNet
+    from ..bridge import AGNet, AGNetJoint
 
-    for name, cls in (("agnet", AGNet), ("rs", RandomSearch), ("re", RegularizedEvolution), ("ls", LocalSearch),
+    for name, cls in (("agnet", AGNet), ("agnet_joint", AGNetJoint), ("rs", RandomSearch), ("re", RegularizedEvolution), ("ls", LocalSearch),
                       ("bananas", Bananas), ("npenas", Npenas)):
         _REGISTRY.setdefault(name, cls)
 

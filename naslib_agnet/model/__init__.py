@@ -1,8 +1,8 @@
 """The AG-Net networks: generator, predictor and losses. Knows shapes, not search spaces."""
 from .generator import Generator, GeneratorConfig, split_output
 from .losses import rank_weights, reconstruction_loss, search_loss
-from .predictor import MLPPredictor
+from .predictor import ConditionedMLPPredictor, MLPPredictor
 from .pretrain import PretrainSettings, pretrain
 
-__all__ = ["Generator", "GeneratorConfig", "MLPPredictor", "rank_weights", "reconstruction_loss",
+__all__ = ["Generator", "GeneratorConfig", "ConditionedMLPPredictor", "MLPPredictor", "rank_weights", "reconstruction_loss",
            "search_loss", "split_output", "PretrainSettings", "pretrain"]

@@ -69,7 +69,7 @@ from torch import nn
 from .generator import EDGE_THRESHOLD, FIXED_LOGIT, INPUT_CLASS, Generator, GeneratorConfig
 from .predictor import MLPPredictor
 
-__all__ = ["search_loss_and_grad", "forward_output"]
+__all__ = ["search_loss_and_grad", "objective_loss_and_grad", "forward_output"]
 
 
 # ----------------------------------------------------------------------------------------
@@ -616,10 +616,10 @@ def _forward(ws: _Workspace, p: _Params, z: np.ndarray) -> None:
 # loss (mirrors reconstruction_loss, MLPPredictor.forward, search_loss) and d loss / d out
 # ----------------------------------------------------------------------------------------
 
-def _loss_and_dout(ws: _Workspace, pred_w: list | None, pred_g: list | None, target_nodes: np.ndarray,
-                   target_edges: np.ndarray, target_acc: np.ndarray | None, weights: np.ndarray,
-                   alpha: float) -> float:
-    """Loss value; fills ``ws.dout`` (d loss / d out) and the predictor gradients ``pred_g``."""
+def _reconstruction(ws: _Workspace, target_nodes: np.ndarray, target_edges: np.ndarray) -> np.ndarray:
+    """Per-graph L_G,i of ``ws.out`` (mirrors reconstruction_loss); fills ``ws.dout`` with the
+    unscaled per-graph derivative d L_G,i / d out_i: (softmax - onehot)/N on the node logits,
+    (sigmoid(x) - y)/E on the edge logits."""
     B, K, N, n, s, g, h, L, T, P, Pg, E, D = ws.dims
     f = ws.out.dtype.type
     out, dout, NK = ws.out, ws.dout, N * K
@@ -644,7 +644,22 @@ def _loss_and_dout(ws: _Workspace, pred_w: list | None, pred_g: list | None, tar
     np.log1p(sp, out=sp)
     sp += np.maximum(x, 0)
     sp -= x * y
-    recon = node_ce + sp.mean(axis=1)
+    np.multiply(sm, f(1.0 / N), out=dout[:, :NK].reshape(B, N, K))
+    de = dout[:, NK:]
+    _sigmoid(x, de, ws.one)
+    de -= y
+    de *= f(1.0 / E)
+    return node_ce + sp.mean(axis=1)
+
+
+def _loss_and_dout(ws: _Workspace, pred_w: list | None, pred_g: list | None, target_nodes: np.ndarray,
+                   target_edges: np.ndarray, target_acc: np.ndarray | None, weights: np.ndarray,
+                   alpha: float) -> float:
+    """Loss value; fills ``ws.dout`` (d loss / d out) and the predictor gradients ``pred_g``."""
+    B = ws.dims[0]
+    f = ws.out.dtype.type
+    out, dout = ws.out, ws.dout
+    recon = _reconstruction(ws, target_nodes, target_edges)
 
     # search_loss: mean_i w_i [(1 - alpha) recon_i + alpha (P_i - acc_i)^2]
     per_sample = f(1.0 - alpha) * recon
@@ -665,14 +680,8 @@ def _loss_and_dout(ws: _Workspace, pred_w: list | None, pred_g: list | None, tar
             diff = np.zeros(B, dtype=out.dtype)
     loss = float(np.mean(weights * per_sample, dtype=np.float64))
 
-    # d loss / d out through the reconstruction term:
-    #   nodes: w_i (1-alpha)/B (softmax - onehot)/N;  edges: w_i (1-alpha)/B (sigmoid(x) - y)/E
-    d_recon = weights * f((1.0 - alpha) / B)
-    np.multiply(sm, (d_recon / f(N))[:, None, None], out=dout[:, :NK].reshape(B, N, K))
-    de = dout[:, NK:]
-    _sigmoid(x, de, ws.one)
-    de -= y
-    de *= (d_recon / f(E))[:, None]
+    # d loss / d out through the reconstruction term: w_i (1-alpha)/B d L_G,i / d out_i
+    dout *= (weights * f((1.0 - alpha) / B))[:, None]
     # ... and through the predictor term: d loss / d P_i = 2 alpha w_i (P_i - acc_i) / B
     if pred_w is not None:
         dy = (weights * f(2.0 * alpha / B) * diff)[:, None]
@@ -921,3 +930,36 @@ def search_loss_and_grad(generator: Generator, predictor: MLPPredictor | None, z
         loss = _loss_and_dout(ws, pred_w, pred_g, target_nodes, target_edges, target_acc, weights, alpha)
         _backward(ws, p, z, gen_grads)
     return loss
+
+
+def objective_loss_and_grad(generator: Generator, z: np.ndarray, target_nodes: np.ndarray,
+                            target_edges: np.ndarray, objective) -> float:
+    """Forward + backward of ``objective(g(z), reconstruction_loss(g(z)))`` for any torch objective.
+
+    The generator and the reconstruction loss run here in NumPy; ``objective(out, recon)``
+    gets ``out`` (``[B, D]``) and the per-graph ``recon`` (``[B]``) as torch leaf tensors
+    that require grad and returns a scalar tensor, built with whatever torch modules it
+    needs (a predictor, a per-sample normalisation, ...). Its autograd backward yields
+    d loss / d out and d loss / d recon, which are combined and back-propagated through the
+    generator here. Returns the loss value; *sets* ``.grad`` of every generator parameter;
+    the modules used inside ``objective`` *accumulate* their ``.grad`` as autograd does
+    (zero them first).
+    """
+    ws, p, z, bound = _prepare(generator, z)
+    B, N, E = z.shape[0], generator.config.max_nodes, generator.config.num_edges
+    target_nodes = np.asarray(target_nodes, dtype=np.intp).reshape(B, N)
+    target_edges = np.asarray(target_edges, dtype=z.dtype).reshape(B, E)
+    with np.errstate(over="ignore"), _single_thread_blas():
+        _forward(ws, p, z)
+        recon = _reconstruction(ws, target_nodes, target_edges)
+    out_t = torch.from_numpy(ws.out.copy()).requires_grad_(True)
+    recon_t = torch.from_numpy(np.ascontiguousarray(recon)).requires_grad_(True)
+    loss = objective(out_t, recon_t)
+    loss.backward()
+    d_recon = recon_t.grad.numpy() if recon_t.grad is not None else np.zeros(B, dtype=z.dtype)
+    with np.errstate(over="ignore"), _single_thread_blas():
+        ws.dout *= d_recon.astype(z.dtype, copy=False)[:, None]
+        if out_t.grad is not None:
+            ws.dout += out_t.grad.numpy()
+        _backward(ws, p, z, bound.grad_arrays())
+    return float(loss.detach())

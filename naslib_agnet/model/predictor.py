@@ -25,3 +25,27 @@ class MLPPredictor(nn.Module):
         """``[B, D] -> [B]`` for one output, ``[B, outputs]`` otherwise."""
         out = self.net(x)
         return out.squeeze(-1) if self.outputs == 1 else out
+
+
+class ConditionedMLPPredictor(nn.Module):
+    """The hardware-aware surrogate (spec §7): an MLP on ``[g ; c]`` where the condition ``c``
+    (the target device's one-hot) is appended to the input of every layer.
+
+    ``hidden_layers`` x [Linear(D + C, D), ReLU] followed by Linear(D + C, outputs); with
+    two outputs (accuracy, hardware metric), ``forward`` returns ``[B, outputs]``.
+    """
+
+    def __init__(self, input_dim: int, condition: torch.Tensor, hidden_layers: int = 4, outputs: int = 2):
+        super().__init__()
+        condition = torch.as_tensor(condition, dtype=torch.float32).flatten()
+        self.register_buffer("condition", condition)
+        width = input_dim + condition.numel()
+        self.hidden = nn.ModuleList(nn.Linear(width, input_dim) for _ in range(hidden_layers))
+        self.head = nn.Linear(width, outputs)
+        self.outputs = outputs
+
+    def forward(self, x: torch.Tensor) -> torch.Tensor:
+        cond = self.condition.to(x.dtype).expand(x.shape[0], -1)
+        for layer in self.hidden:
+            x = torch.relu(layer(torch.cat([x, cond], 1)))
+        return self.head(torch.cat([x, cond], 1))

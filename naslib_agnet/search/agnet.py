@@ -41,6 +41,8 @@ class AGNetSettings:
     predictor_layers: int = 4  #: hidden layers of the MLP predictor
     score_scale: float = 0.01  #: scores are multiplied by this before regression (% -> fraction)
     engine: str = "numpy"  #: "numpy" (hand-written backprop, fast on CPU) or "torch" (autograd)
+    metric_weight: float = 0.5  #: lambda: hardware-aware search only, weight of accuracy vs. metric loss
+    infeasible_penalty: float = 1000.0  #: hardware-aware search only: rank-sum factor of infeasible points
 
     @classmethod
     def from_mapping(cls, values: Mapping[str, Any]) -> "AGNetSettings":
@@ -69,6 +71,10 @@ class AGNetSettings:
             raise ValueError(f"retrain_epochs must be >= 0, got {self.retrain_epochs}")
         if not 0.0 <= self.alpha <= 1.0:
             raise ValueError(f"alpha must lie in [0, 1], got {self.alpha}")
+        if not 0.0 <= self.metric_weight <= 1.0:
+            raise ValueError(f"metric_weight must lie in [0, 1], got {self.metric_weight}")
+        if not self.infeasible_penalty >= 1.0:
+            raise ValueError(f"infeasible_penalty must be >= 1, got {self.infeasible_penalty}")
         if self.engine not in ("numpy", "torch"):
             raise ValueError(f"engine must be 'numpy' or 'torch', got {self.engine!r}")
 
@@ -126,7 +132,7 @@ class AGNetSearch:
         with torch.random.fork_rng():
             torch.manual_seed(seed)
             self.generator = Generator(cfg)
-            self.predictor = MLPPredictor(cfg.output_dim, hidden_layers=self.settings.predictor_layers)
+            self.predictor = self._make_predictor(cfg)
         if generator_state is not None:
             self.generator.load_state_dict(generator_state)
         s = self.settings
@@ -139,6 +145,9 @@ class AGNetSearch:
         self._pending: set[Hashable] = set()
         self.timings = SearchTimings()
         self.last_candidates: list[tuple[ArchKey, float]] = []
+
+    def _make_predictor(self, cfg: GeneratorConfig) -> torch.nn.Module:
+        return MLPPredictor(cfg.output_dim, hidden_layers=self.settings.predictor_layers)
 
     # ----------------------------------------------------------------------------- tell
     def observe(self, arch: ArchKey, score: float) -> None:
@@ -177,7 +186,7 @@ class AGNetSearch:
         candidates = self.generate_candidates()
         end = time.perf_counter()
         self.last_candidates = candidates
-        chosen = [arch for arch, _ in sorted(candidates, key=lambda c: -c[1])[:num]]
+        chosen = self._select(candidates, num)
         for arch in chosen:
             self._pending.add(self.codec.dedup_key(arch))
         t = self.timings
@@ -191,13 +200,31 @@ class AGNetSearch:
         return chosen
 
     # ------------------------------------------------------------------------ internals
+    # the hooks a variant overrides: _make_predictor, _weights, _targets, _train_step, _predict, _select
+    def _select(self, candidates: list[tuple[ArchKey, Any]], num: int) -> list[ArchKey]:
+        """The ``num`` candidates to evaluate: the highest predicted scores."""
+        return [arch for arch, _ in sorted(candidates, key=lambda c: -c[1])[:num]]
+
+    def _weights(self) -> np.ndarray:
+        """Per-observation rank weights (spec §5.2), used for sampling and as loss weights."""
+        return rank_weights(np.asarray(self.scores), k=self.settings.weight_factor)
+
+    def _targets(self) -> np.ndarray:
+        """Regression targets of the predictor, one row per observation."""
+        return np.asarray(self.scores, dtype=np.float32) * self.settings.score_scale
+
+    def _predict(self, out: torch.Tensor) -> list[Any]:
+        """The predictor's value for each generated output, in the caller's units."""
+        scale = self.settings.score_scale
+        return [value / scale for value in self.predictor(out).numpy().tolist()]
+
     def retrain(self) -> int:
         """Weighted retraining (spec §5.1): ``retrain_epochs`` epochs of |D| weighted draws each."""
         s = self.settings
         n = len(self.archs)
-        weights = rank_weights(np.asarray(self.scores), k=s.weight_factor)
+        weights = self._weights()
         nodes, edges = self.codec.encode(self.archs)
-        targets = np.asarray(self.scores, dtype=np.float32) * s.score_scale
+        targets = self._targets()
         probs = weights / weights.sum()
         self.generator.train()
         self.predictor.train()
@@ -244,16 +271,16 @@ class AGNetSearch:
             z = self.generator.sample_latent(chunk * s.chunk_size, generator=self.torch_rng,
                                              bound=s.latent_bound)
             node_logits, edge_logits = self.generator.generate(z)
-            predicted = self.predictor(torch.cat([node_logits.flatten(1), edge_logits], 1)).numpy()
+            predicted = self._predict(torch.cat([node_logits.flatten(1), edge_logits], 1))
             types, edges = sample_discrete(node_logits, edge_logits, generator=self.torch_rng)
             self.timings.latent_draws += len(z)
-            for arch, score in zip(self.codec.decode(types, edges), predicted.tolist()):
+            for arch, score in zip(self.codec.decode(types, edges), predicted):
                 if arch is None:
                     continue
                 key = self.codec.dedup_key(arch)
                 if key in self._seen or key in self._pending or key in found:
                     continue
-                found[key] = (arch, score / s.score_scale)
+                found[key] = (arch, score)
             if len(found) > s.num_candidates:
                 break
         candidates = list(found.values())
