@@ -14,7 +14,11 @@ of the NAS-Bench-101 paper and its data format:
 """
 from __future__ import annotations
 
+import functools
 import hashlib
+import itertools
+import math
+import operator
 from collections.abc import Sequence
 
 import numpy as np
@@ -94,3 +98,81 @@ def cell_hash(matrix, ops: Sequence[str]) -> str:
         hashes = [_md5("".join(sorted(hashes[u] for u in preds[v])) + "|"
                        + "".join(sorted(hashes[w] for w in succs[v])) + "|" + hashes[v]) for v in range(n)]
     return _md5(str(sorted(hashes)))
+
+
+# --------------------------------------------------------------------------------------
+# Canonical form: the member of an isomorphism class that NAS-Bench-101 stores
+# --------------------------------------------------------------------------------------
+
+
+@functools.lru_cache(maxsize=None)
+def _interior_permutations(n: int) -> np.ndarray:
+    """All renumberings of the interior vertices 1..n-2 (input and output fixed), ``[(n-2)!, n]``."""
+    return np.array([(0, *p, n - 1) for p in itertools.permutations(range(1, n - 1))] if n > 2 else [(0, 1)],
+                    dtype=np.int64)
+
+
+def canonical_cell(matrix, ops: Sequence[str]) -> tuple[np.ndarray, list[str]]:
+    """The canonical member of the cell's isomorphism class (validated and pruned first).
+
+    Among all renumberings of the interior vertices that keep the matrix upper-triangular,
+    the one with the smallest edge code (edge u->v is bit ``v(v-1)/2 + u``), ties broken by
+    the lexicographically smallest op labels (index order of :data:`NB101_OPS`). This is
+    the first member NAS-Bench-101's generator meets (bit codes in increasing order,
+    labelings in ``itertools.product`` order), i.e. the ``module_adjacency`` /
+    ``module_operations`` its data stores for the class; it agrees with all 30 cells of
+    NASLib's test file.
+    """
+    matrix, ops = validate(matrix, ops)
+    n = matrix.shape[0]
+    perms = _interior_permutations(n)
+    src, dst = np.nonzero(matrix)
+    new_src, new_dst = perms[:, src], perms[:, dst]
+    upward = (new_src < new_dst).all(axis=1)
+    bit = np.where(new_src < new_dst, new_dst * (new_dst - 1) // 2 + new_src, 0)
+    codes = (np.int64(1) << bit).sum(axis=1)
+    labels = np.array([NB101_OPS.index(op) for op in ops[1:-1]], dtype=np.int64)
+    moved = np.empty((len(perms), n - 2), dtype=np.int64)
+    moved[np.arange(len(perms))[:, None], perms[:, 1:-1] - 1] = labels  # label of vertex i goes to p[i]
+    order = codes * 3 ** (n - 2) + moved @ (3 ** np.arange(n - 3, -1, -1, dtype=np.int64))
+    best = int(np.argmin(np.where(upward, order, np.iinfo(np.int64).max)))
+    p = perms[best]
+    canon = np.zeros_like(matrix)
+    canon[p[src], p[dst]] = 1
+    return canon, ["input"] + [NB101_OPS[i] for i in moved[best]] + ["output"]
+
+
+# --------------------------------------------------------------------------------------
+# NASLib's representations
+# --------------------------------------------------------------------------------------
+
+#: NASLib's op list for the NB101 tuple form (``convert_spec_to_tuple``): index -> op.
+NASLIB_OPS: tuple[str, ...] = ("input", "output", "maxpool3x3", "conv1x1-bn-relu", "conv3x3-bn-relu")
+
+
+def spec_to_tuple(matrix, ops: Sequence[str]) -> tuple[int, ...]:
+    """NASLib's tuple form of a spec: the flattened matrix, then the op indices in :data:`NASLIB_OPS`."""
+    matrix = np.asarray(matrix)
+    try:
+        op_ids = [NASLIB_OPS.index(op) for op in ops]
+    except ValueError:
+        raise InvalidCellError(f"unknown op in {list(ops)}; NASLib's NB101 ops are {list(NASLIB_OPS)}") from None
+    return tuple(int(v) for v in matrix.reshape(-1)) + tuple(op_ids)
+
+
+def tuple_to_spec(key: Sequence[int]) -> tuple[np.ndarray, list[str]]:
+    """The (matrix, ops) of NASLib's tuple form; the vertex count n follows from the length n*n + n."""
+    try:
+        values = [operator.index(v) for v in key]
+    except TypeError:
+        raise InvalidCellError(f"an NB101 tuple must hold integers, got {key!r}") from None
+    n = (math.isqrt(1 + 4 * len(values)) - 1) // 2
+    if n < 2 or n * n + n != len(values):
+        raise InvalidCellError(f"an NB101 tuple has n*n + n entries (flattened n x n matrix, then n op "
+                               f"indices) for some n >= 2; got {len(values)} entries")
+    bad = [v for v in values[n * n:] if not 0 <= v < len(NASLIB_OPS)]
+    if bad:
+        raise InvalidCellError(f"unknown op index(es) {bad} in the NB101 tuple; NASLib's op indices are "
+                               f"0..{len(NASLIB_OPS) - 1} = {list(NASLIB_OPS)}")
+    matrix = np.array(values[:n * n], dtype=np.int64).reshape(n, n)
+    return matrix, [NASLIB_OPS[v] for v in values[n * n:]]
