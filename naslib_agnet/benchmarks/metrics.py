@@ -28,6 +28,7 @@ HW_NAS_BENCH = "hw-nas-bench"
 #: HW-NAS-Bench's devices, in the order of AG-Net's device one-hot (spec §7).
 HW_NAS_BENCH_DEVICES: tuple[str, ...] = ("edgegpu", "raspi4", "edgetpu", "pixel3", "eyeriss", "fpga")
 _KEY_COLUMN = "naslib_op_indices"
+_INDEX_COLUMNS = ("nb201_index",)  # row identifiers, not metrics
 _UNITS = {"latency": "ms", "energy": "mJ"}
 
 
@@ -80,7 +81,7 @@ def load_metric_table(table: str | os.PathLike[str], data_dir: str | os.PathLike
             if _KEY_COLUMN not in header:
                 raise BenchmarkDataError(f"{path} has no {_KEY_COLUMN!r} column (columns found: {header}); {fix}")
             i_key = header.index(_KEY_COLUMN)
-            names = [(i, h) for i, h in enumerate(header) if i != i_key and h]
+            names = [(i, h) for i, h in enumerate(header) if i != i_key and h and h not in _INDEX_COLUMNS]
             if not names:
                 raise BenchmarkDataError(f"{path} has no metric column besides {_KEY_COLUMN!r}; {fix}")
             columns = {h: [] for _, h in names}

@@ -13,6 +13,13 @@ and runs every (optimizer, dataset, seed) cell as its own ``run_search`` in a po
 worker processes (one fresh process per cell: forkserver, or spawn where there is none), in the NASLib folder layout
 ``{out_dir}/{search_space}/{dataset}/{optimizer}/config_{config_id}/{seed}``.
 
+An optional ``tasks:`` mapping multiplies the grid by named variants of the config, each a
+set of ``KEY: VALUE`` overrides (the command line's keys), run under ``{out_dir}/{task}/``,
+e.g. the hardware-aware tasks of ``configs/compare_hw_nb201.yaml``::
+
+      tasks:
+        edgegpu_2: {hardware.metric: edgegpu_latency, hardware.limit: 2}
+
 Resume. A cell whose ``summary.json`` says ``"finished": true`` (and whose recorded config
 equals the cell's config) is skipped and its files are not touched. A cell with a partial
 ``summary.json`` (interrupted) is run again from its first query under the same seed; while
@@ -44,7 +51,7 @@ import yaml
 from .config import ConfigError, apply_overrides, run_dir
 from .report import STANDARD_BUDGETS, load_run, write_report
 
-COMPARE_KEYS = ("optimizers", "datasets", "seeds", "budgets")
+COMPARE_KEYS = ("optimizers", "datasets", "seeds", "budgets", "tasks")
 # the fields of a summary.json query that a replay must reproduce exactly
 REPLAY_FIELDS = ("query", "arch", "arch_str", "val_acc", "test_acc", "best_val_acc", "best_test_acc", "best_arch")
 # config keys that may differ between the recorded run and its resumption
@@ -59,6 +66,7 @@ class CompareSpec:
     datasets: list[str]
     seeds: list[int]
     budgets: list[int]
+    tasks: dict[str, dict[str, Any]] = field(default_factory=dict)  #: name -> overrides; empty: one plain grid
 
 
 @dataclass
@@ -70,10 +78,11 @@ class Cell:
     out: Path
     state: str = "new"  # new | finished | resume
     recorded: list[dict[str, Any]] = field(default_factory=list)
+    task: str | None = None
 
     @property
     def label(self) -> str:
-        return f"{self.optimizer} {self.dataset} seed {self.seed}"
+        return (f"{self.task}: " if self.task else "") + f"{self.optimizer} {self.dataset} seed {self.seed}"
 
 
 def _str_list(section: dict, key: str) -> list[str]:
@@ -147,7 +156,43 @@ def parse_compare(config: dict[str, Any], baselines: str = "builtin") -> Compare
         if above:
             raise ConfigError(f"compare.budgets {above} above search.epochs ({epochs}): every run stops after "
                               f"search.epochs queries; lower the budgets or raise search.epochs")
-    return CompareSpec(optimizers, datasets, seeds, budgets)
+    return CompareSpec(optimizers, datasets, seeds, budgets, _tasks(config, section.get("tasks")))
+
+
+def _tasks(config: dict[str, Any], value: Any) -> dict[str, dict[str, Any]]:
+    """The checked ``compare.tasks`` mapping (each task's overrides applied once to a copy of the config)."""
+    if value is None:
+        return {}
+    if not isinstance(value, dict) or not value:
+        raise ConfigError(f"compare.tasks must be a non-empty mapping of task name -> {{KEY: VALUE}} overrides, "
+                          f"got {value!r}")
+    tasks = {}
+    for name, overrides in value.items():
+        if not isinstance(name, str) or not name or not all(ch.isalnum() or ch in "-_." for ch in name):
+            raise ConfigError(f"compare.tasks: task name {name!r} must be a non-empty folder name of letters, "
+                              "digits, '-', '_' and '.'")
+        if not isinstance(overrides, dict):
+            raise ConfigError(f"compare.tasks.{name} must be a mapping of KEY: VALUE overrides, got {overrides!r}")
+        if any(k in ("optimizer", "dataset", "seed", "out_dir") for k in overrides):
+            raise ConfigError(f"compare.tasks.{name}: optimizer, dataset, seed and out_dir are set by the grid")
+        try:
+            task_config(config, name, overrides)
+        except ConfigError as exc:
+            raise ConfigError(f"compare.tasks.{name}: {exc}") from None
+        tasks[name] = dict(overrides)
+    return tasks
+
+
+def task_config(config: dict[str, Any], name: str, overrides: dict[str, Any]) -> dict[str, Any]:
+    """The config of one task: ``overrides`` applied (types checked), results under ``{out_dir}/{name}``."""
+    from .config import hardware_section
+
+    cfg = copy.deepcopy({k: v for k, v in config.items() if k != "compare"})
+    words = [w for key, value in overrides.items() for w in (str(key), json.dumps(value))]
+    apply_overrides(cfg, words)
+    hardware_section(cfg)
+    cfg["out_dir"] = str(Path(cfg["out_dir"]) / name)
+    return cfg
 
 
 def load_compare_config(path: str | os.PathLike[str], overrides: list[str] | None = None) -> dict[str, Any]:
@@ -240,15 +285,17 @@ def classify(cell: Cell) -> None:
 
 
 def plan_cells(config: dict[str, Any], spec: CompareSpec) -> list[Cell]:
-    """All cells, seed-major (so a partial grid already covers every optimizer), classified."""
+    """All cells, seed-major (so a partial grid already covers every optimizer and task), classified."""
+    bases = {name: task_config(config, name, o) for name, o in spec.tasks.items()} or {None: config}
     cells = []
     for seed in spec.seeds:
-        for dataset in spec.datasets:
-            for optimizer in spec.optimizers:
-                cfg = cell_config(config, optimizer, dataset, seed)
-                cell = Cell(optimizer, dataset, seed, cfg, run_dir(cfg))
-                classify(cell)
-                cells.append(cell)
+        for task, base in bases.items():
+            for dataset in spec.datasets:
+                for optimizer in spec.optimizers:
+                    cfg = cell_config(base, optimizer, dataset, seed)
+                    cell = Cell(optimizer, dataset, seed, cfg, run_dir(cfg), task=task)
+                    classify(cell)
+                    cells.append(cell)
     return cells
 
 
@@ -356,7 +403,8 @@ def run_compare(config: dict[str, Any], data_dir: str | Path, jobs: int | None =
     todo.sort(key=lambda c: c.state != "resume")  # interrupted cells first
     jobs = max(1, min(jobs or os.cpu_count() or 1, len(todo) or 1))
     counts = {s: sum(c.state == s for c in cells) for s in ("finished", "resume", "new")}
-    log(f"compare: {len(cells)} cells ({len(spec.optimizers)} optimizers x {len(spec.datasets)} datasets x "
+    tasks = f"{len(spec.tasks)} tasks x " if spec.tasks else ""
+    log(f"compare: {len(cells)} cells ({tasks}{len(spec.optimizers)} optimizers x {len(spec.datasets)} datasets x "
         f"{len(spec.seeds)} seeds, {config['search']['epochs']} queries each): {counts['finished']} finished "
         f"(skipped), {counts['resume']} to resume, {counts['new']} to run; {jobs} worker(s)")
     failures = []
@@ -377,10 +425,19 @@ def run_compare(config: dict[str, Any], data_dir: str | Path, jobs: int | None =
                     log(f"{head}: FAILED after {res['wall_s']:.1f} s{replay}: {res['error']}")
         log(f"compare: ran {len(todo)} cells in {time.perf_counter() - start:.1f} s"
             + (f", {len(failures)} failed" if failures else ""))
+    report_root = Path(report_dir or config["out_dir"])
+    for task in spec.tasks or [None]:
+        folders = [c.out for c in cells if c.task == task and (c.out / "summary.json").is_file()]
+        if folders:
+            runs = [load_run(p) for p in folders]
+            paths = write_report(runs, report_root / task if task else report_root, spec.budgets,
+                                 optimizer_order=spec.optimizers, log=log)
+            log("report: " + ", ".join(str(p) for p in paths))
     folders = [c.out for c in cells if (c.out / "summary.json").is_file()]
-    if folders:
-        runs = [load_run(p) for p in folders]
-        paths = write_report(runs, Path(report_dir or config["out_dir"]), spec.budgets,
-                             optimizer_order=spec.optimizers, log=log)
-        log("report: " + ", ".join(str(p) for p in paths))
+    if folders and any(c.config.get("hardware", {}).get("metric", "none") != "none" for c in cells):
+        from .hardware_report import write_hardware_report
+
+        paths = write_hardware_report(folders, report_root, spec.budgets, optimizer_order=spec.optimizers,
+                                      task_order=list(spec.tasks), log=log)
+        log("hardware report: " + ", ".join(str(p) for p in paths))
     return cells, failures

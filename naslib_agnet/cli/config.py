@@ -32,8 +32,10 @@ def default_config() -> dict[str, Any]:
                               "num_candidates": 200, "agnet_pretrained": "default"}
     for f in fields(AGNetSettings):
         search["agnet_" + f.name] = f.default
+    # hardware: a metric table column as a constraint (metric <= limit) and, for agnet_joint, a second objective
+    hardware = {"table": "hw-nas-bench", "metric": "none", "limit": None}
     return {"seed": 0, "optimizer": "agnet", "search_space": "nasbench201", "dataset": "cifar10",
-            "out_dir": "runs", "config_id": 0, "search": search}
+            "out_dir": "runs", "config_id": 0, "search": search, "hardware": hardware}
 
 
 def load_config(path: str | os.PathLike[str] | None, overrides: list[str] | None = None) -> dict[str, Any]:
@@ -55,7 +57,39 @@ def load_config(path: str | os.PathLike[str] | None, overrides: list[str] | None
         _merge(config, loaded, source=str(path))
     apply_overrides(config, overrides or [])
     AGNetSettings.from_mapping({f.name: config["search"]["agnet_" + f.name] for f in fields(AGNetSettings)})
+    hardware_section(config)
     return config
+
+
+def hardware_section(config: dict[str, Any]) -> dict[str, Any] | None:
+    """The checked ``hardware:`` section, or None when it names no metric.
+
+    Keys: ``table`` (``hw-nas-bench`` for HW-NAS-Bench's table of the run's dataset in the data
+    directory, or a CSV path, ``{dataset}`` replaced), ``metric`` (a column, e.g.
+    ``edgegpu_latency``; ``none`` = no hardware objective), ``limit`` (feasible iff
+    ``metric <= limit``; null = no constraint).
+    """
+    section = config.get("hardware")
+    if section is None:
+        return None
+    if not isinstance(section, dict):
+        raise ConfigError(f"'hardware' must be a mapping with keys table, metric, limit; got {section!r}")
+    unknown = sorted(set(section) - {"table", "metric", "limit"})
+    if unknown:
+        raise ConfigError(f"hardware: unknown key(s) {unknown}; known keys: ['limit', 'metric', 'table']")
+    metric, table, limit = section.get("metric", "none"), section.get("table", "hw-nas-bench"), section.get("limit")
+    if not isinstance(metric, str) or not metric:
+        raise ConfigError(f"hardware.metric must be a column name such as edgegpu_latency (or none), got {metric!r}")
+    if not isinstance(table, str) or not table:
+        raise ConfigError(f"hardware.table must be 'hw-nas-bench' or the path of a CSV, got {table!r}")
+    if limit is not None and (isinstance(limit, bool) or not isinstance(limit, (int, float)) or limit != limit):
+        raise ConfigError(f"hardware.limit must be a number (e.g. 4 for 4 ms) or null for no constraint, "
+                          f"got {limit!r}")
+    if metric == "none":
+        if limit is not None:
+            raise ConfigError("hardware.limit is set but hardware.metric is none: name the metric it limits")
+        return None
+    return {"table": table, "metric": metric, "limit": float("inf") if limit is None else float(limit)}
 
 
 def _merge(base: dict, new: dict, source: str, prefix: str = "") -> None:

@@ -34,8 +34,11 @@ def _number(value: Any) -> float | None:
 class RunRecorder:
     """Collects one run's per-query records and writes ``errors.json`` and ``summary.json``."""
 
-    def __init__(self, out_dir: Path, config: dict[str, Any], splits: dict[str, str]):
+    def __init__(self, out_dir: Path, config: dict[str, Any], splits: dict[str, str],
+                 hardware: dict[str, Any] | None = None):
         self.out_dir = Path(out_dir)
+        self.hardware = hardware
+        self.limit = None if hardware is None else (math.inf if hardware["limit"] is None else hardware["limit"])
         self.out_dir.mkdir(parents=True, exist_ok=True)
         self.config = config
         self.splits = splits
@@ -45,8 +48,9 @@ class RunRecorder:
         self.wall_time = 0.0
 
     def add(self, arch: list[int], arch_str: str | None, val: float, test: float | None,
-            stats: tuple, runtime: float) -> None:
-        """One query: the evaluated architecture and its metrics, plus NASLib's per-epoch statistics."""
+            stats: tuple, runtime: float, metric: float | None = None) -> None:
+        """One query: the evaluated architecture and its metrics, plus NASLib's per-epoch statistics;
+        under a hardware objective also its metric value (NaN: not measured) and the best feasible so far."""
         train_acc, valid_acc, test_acc, train_time = stats
         for key, value in zip(("train_acc", "valid_acc", "test_acc", "train_time", "runtime"),
                               (train_acc, valid_acc, test_acc, train_time, runtime)):
@@ -59,7 +63,20 @@ class RunRecorder:
         self.queries.append({"query": len(self.queries) + 1, "arch": arch, "arch_str": arch_str,
                              "val_acc": _number(val), "test_acc": None if test is None else _number(test),
                              "best_val_acc": best_val, "best_test_acc": best_test, "best_arch": best_arch})
+        if self.hardware is not None:
+            self._add_hardware(self.queries[-1], best, arch, val, test, metric)
         self.wall_time += runtime
+
+    def _add_hardware(self, query: dict[str, Any], previous: dict[str, Any] | None, arch: list[int],
+                      val: float, test: float | None, metric: float | None) -> None:
+        value = math.nan if metric is None else float(metric)
+        ok = math.isfinite(value) and value <= self.limit
+        query.update(metric=_number(value), feasible=ok)
+        fields = ("best_feasible_val_acc", "best_feasible_test_acc", "best_feasible_metric", "best_feasible_arch")
+        prev = [None] * 4 if previous is None else [previous[f] for f in fields]
+        if ok and (prev[0] is None or val > prev[0]):
+            prev = [_number(val), None if test is None else _number(test), value, arch]
+        query.update(zip(fields, prev))
 
     def write(self, finished: bool, extra: dict[str, Any] | None = None) -> None:
         write_json(self.out_dir / "errors.json", [self.config, self.trajectory])
@@ -73,6 +90,14 @@ class RunRecorder:
                                "best_val_acc": "best validation accuracy among the queries so far",
                                "best_test_acc": "test accuracy of that best-by-validation architecture"},
                    "queries": self.queries}
+        if self.hardware is not None:
+            summary["hardware"] = self.hardware
+            summary["columns"].update({
+                "metric": f"the queried architecture's {self.hardware['metric']} (null: not measured)",
+                "feasible": self.hardware["feasible"],
+                "best_feasible_val_acc": "best validation accuracy among the feasible queries so far (null: none)",
+                "best_feasible_test_acc": "test accuracy of that architecture",
+                "best_feasible_metric": f"its {self.hardware['metric']}"})
         if extra:
             summary.update(extra)
         write_json(self.out_dir / "summary.json", summary)

@@ -16,7 +16,7 @@ import numpy as np
 import torch
 
 from ..bridge import NasBench201Space, make_nb201_dataset_api
-from .config import ConfigError, run_dir
+from .config import ConfigError, hardware_section, run_dir
 from .registry import get_optimizer_factory
 from .results import RunRecorder
 
@@ -41,9 +41,53 @@ def build(config: dict[str, Any], data_dir: str | Path, baselines: str = "builti
         raise ConfigError(str(exc)) from None
     space_cls, make_api = SPACES[space_name]
     dataset_api = make_api(data_dir, config["dataset"])
+    hardware = build_hardware(config, data_dir, dataset_api["nb201_oracle"])
+    if hardware is not None:
+        dataset_api["hardware"] = hardware
     optimizer = factory(config)
     optimizer.adapt_search_space(space_cls(), dataset_api=dataset_api)
     return optimizer, dataset_api
+
+
+def build_hardware(config: dict[str, Any], data_dir: str | Path, oracle):
+    """The config's hardware objective (metric table column + limit), checked to cover the whole space."""
+    section = hardware_section(config)
+    if section is None:
+        return None
+    from ..benchmarks.metrics import HardwareObjective, check_covers, load_metric_table
+
+    table = load_metric_table(section["table"], data_dir, config["dataset"])
+    check_covers(table, oracle.keys(), f"the {config['search_space']} space")
+    if section["metric"] not in table.metric_names:
+        raise ConfigError(f"hardware.metric {section['metric']!r} is not a column of {table.source}; "
+                          f"its metric columns are {table.metric_names}")
+    return HardwareObjective(table, section["metric"], section["limit"])
+
+
+def hardware_record(hardware, oracle) -> dict[str, Any]:
+    """What summary.json says about the hardware objective: metric, limit, the table's constrained
+    optimum and the reference point of the hypervolume (worst accuracy, worst metric value in the table)."""
+    import math
+
+    from ..search.multiobjective import hypervolume
+
+    keys = oracle.keys()
+    val = oracle.values("val_acc")
+    metric = np.asarray([hardware.value(k) for k in keys])
+    ref = (float(np.min(val)), float(np.nanmax(metric)))
+    record = {"metric": hardware.metric, "limit": hardware.limit if math.isfinite(hardware.limit) else None,
+              "table": hardware.table.source, "description": hardware.description,
+              "feasible": f"{hardware.metric} <= limit; an unmeasured architecture is infeasible",
+              "table_feasible_share": float(np.mean(np.isfinite(metric) & (metric <= hardware.limit))),
+              "hypervolume_reference": {"val_acc": ref[0], hardware.metric: ref[1]},
+              "table_hypervolume": hypervolume(val, metric, *ref)}
+    try:
+        arch, acc, value = hardware.constrained_optimum(oracle)
+        test = oracle.query(arch).get("test_acc")
+        record["optimum"] = {"arch": list(arch), "val_acc": acc, "test_acc": test, hardware.metric: value}
+    except ValueError:
+        record["optimum"] = None
+    return record
 
 
 def run_search(config: dict[str, Any], data_dir: str | Path, progress: bool = True,
@@ -54,7 +98,9 @@ def run_search(config: dict[str, Any], data_dir: str | Path, progress: bool = Tr
     optimizer, dataset_api = build(config, data_dir, baselines)
     out = run_dir(config)
     oracle = dataset_api["nb201_oracle"]
-    recorder = RunRecorder(out, config, splits=dict(oracle.splits))
+    hardware = dataset_api.get("hardware")
+    recorder = RunRecorder(out, config, splits=dict(oracle.splits),
+                           hardware=None if hardware is None else hardware_record(hardware, oracle))
     recorder.trajectory["params"] = optimizer.get_model_size()
     epochs = int(config["search"]["epochs"])
     bar = _progress(epochs, f"{config['optimizer']} {config['dataset']} seed {config['seed']}", progress)
@@ -68,15 +114,23 @@ def run_search(config: dict[str, Any], data_dir: str | Path, progress: bool = Tr
             arch = optimizer.last_architecture
             metrics = oracle.query(arch.get_hash())
             recorder.add(list(arch.get_hash()), arch.get_arch_str(), metrics["val_acc"],
-                         metrics.get("test_acc"), stats, runtime)
+                         metrics.get("test_acc"), stats, runtime,
+                         metric=None if hardware is None else hardware.value(arch.get_hash()))
             recorder.write(finished=False, extra=_extras(optimizer))
             bar.update(1)
-            bar.set_postfix(best_val=f"{recorder.queries[-1]['best_val_acc']:.2f}")
+            bar.set_postfix(_postfix(recorder.queries[-1]))
     finally:
         bar.close()
     optimizer.after_training()
     recorder.write(finished=True, extra=_extras(optimizer))
     return out
+
+
+def _postfix(query: dict[str, Any]) -> dict[str, str]:
+    if "best_feasible_val_acc" not in query:
+        return {"best_val": f"{query['best_val_acc']:.2f}"}
+    best = query["best_feasible_val_acc"]
+    return {"best_feasible_val": "none yet" if best is None else f"{best:.2f}"}
 
 
 def _extras(optimizer) -> dict[str, Any]:

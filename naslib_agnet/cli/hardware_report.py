@@ -1,0 +1,229 @@
+"""The hardware-aware report (paper Table 5 style) of runs made under a ``hardware:`` metric.
+
+For every (task, dataset, optimizer) and query budget B, over the runs (seeds):
+
+* ``best``: the run whose best *feasible* architecture within its first B queries has the
+  highest validation accuracy, with that architecture's metric value (best of the runs);
+* ``mean_val``: mean ± std over runs of that best feasible validation accuracy (a run
+  that has found nothing feasible yet is counted in ``no_feasible`` and left out);
+* ``feasibility``: mean share of the first B evaluated architectures that meet the
+  constraint (an unmeasured architecture does not);
+* ``optimum_runs``: runs whose best feasible architecture is the table's constrained optimum;
+* ``hv``: hypervolume of the first B evaluated points (validation accuracy up, metric
+  down) against the reference point recorded in each run's summary (worst accuracy and
+  worst metric value of the whole table), divided by the hypervolume of the whole table
+  (1.0 = the table's Pareto front); ``hv_union``: the same for the union of all runs;
+* ``ranksum_*``: the architecture the authors' code reports for Joint=1 (smallest sum of
+  accuracy rank and metric rank among the first B, feasible or not), for reference.
+
+Writes ``hardware_results.csv`` (every budget), ``hardware_runs.csv`` (one row per run and
+budget, with its Pareto front) and ``hardware_results.md`` (the largest budget).
+"""
+from __future__ import annotations
+
+import csv
+import json
+import math
+import statistics
+from collections.abc import Callable, Iterable
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+
+from ..search.multiobjective import feasible, hypervolume, pareto_front
+
+CSV_NAME, RUNS_CSV_NAME, MD_NAME = "hardware_results.csv", "hardware_runs.csv", "hardware_results.md"
+
+
+def load_hardware_run(folder: str | Path) -> dict[str, Any] | None:
+    """A run folder's summary.json if it was made under a hardware metric, else None."""
+    path = Path(folder) / "summary.json"
+    if not path.is_file():
+        return None
+    summary = json.loads(path.read_text())
+    if "hardware" not in summary:
+        return None
+    summary["path"] = str(Path(folder))
+    return summary
+
+
+def _task_of(run: dict[str, Any]) -> str:
+    hw = run["hardware"]
+    return f"{hw['metric']} <= {hw['limit']:g}" if hw.get("limit") is not None else hw["metric"]
+
+
+def run_metrics(run: dict[str, Any], budget: int) -> dict[str, Any]:
+    """The per-run figures of one budget (see the module docstring)."""
+    hw = run["hardware"]
+    queries = run["queries"][:budget]
+    limit = math.inf if hw.get("limit") is None else hw["limit"]
+    val = np.asarray([q["val_acc"] for q in queries], dtype=np.float64)
+    metric = np.asarray([np.nan if q.get("metric") is None else q["metric"] for q in queries], dtype=np.float64)
+    ok = feasible(metric, limit)
+    last = queries[-1]
+    ref = hw["hypervolume_reference"]
+    ref_acc, ref_metric = ref["val_acc"], ref[hw["metric"]]
+    front = pareto_front(val, metric)
+    optimum = hw.get("optimum") or {}
+    ranks = np.argsort(np.argsort(-val, kind="stable"), kind="stable") + np.argsort(
+        np.argsort(np.where(np.isnan(metric), np.inf, metric), kind="stable"), kind="stable")
+    pick = int(np.argmin(ranks))
+    return {"queries": len(queries), "best_feasible_val": last.get("best_feasible_val_acc"),
+            "best_feasible_test": last.get("best_feasible_test_acc"),
+            "best_feasible_metric": last.get("best_feasible_metric"),
+            "best_feasible_arch": last.get("best_feasible_arch"),
+            "optimum": bool(optimum) and last.get("best_feasible_arch") == optimum.get("arch"),
+            "feasibility": float(ok.mean()) if len(ok) else math.nan,
+            "hv": hypervolume(val, metric, ref_acc, ref_metric) / hw["table_hypervolume"],
+            "front": [[float(val[i]), float(metric[i])] for i in front],
+            "ranksum_val": float(val[pick]), "ranksum_metric": float(metric[pick]), "ranksum_feasible": bool(ok[pick]),
+            "points": (val, metric)}
+
+
+def _mean_std(values: list[float]) -> tuple[float, float]:
+    if not values:
+        return math.nan, math.nan
+    return statistics.fmean(values), (statistics.stdev(values) if len(values) > 1 else 0.0)
+
+
+def aggregate(runs: list[dict[str, Any]], budget: int) -> dict[str, Any]:
+    """Table-5 figures of the runs of one (task, dataset, optimizer) at one budget."""
+    per_run = [run_metrics(r, budget) for r in runs]
+    found = [m for m in per_run if m["best_feasible_val"] is not None]
+    best = max(found, key=lambda m: m["best_feasible_val"]) if found else None
+    hw = runs[0]["hardware"]
+    ref = hw["hypervolume_reference"]
+    val = np.concatenate([m["points"][0] for m in per_run])
+    metric = np.concatenate([m["points"][1] for m in per_run])
+    optimum = hw.get("optimum") or {}
+    mean_val, std_val = _mean_std([m["best_feasible_val"] for m in found])
+    mean_feas, _ = _mean_std([m["feasibility"] for m in per_run])
+    mean_hv, std_hv = _mean_std([m["hv"] for m in per_run])
+    return {"runs": len(runs), "budget": budget, "no_feasible": len(per_run) - len(found),
+            "best_val": None if best is None else best["best_feasible_val"],
+            "best_test": None if best is None else best["best_feasible_test"],
+            "best_metric": None if best is None else best["best_feasible_metric"],
+            "mean_val": mean_val, "std_val": std_val, "feasibility": mean_feas,
+            "optimum_runs": sum(m["optimum"] for m in per_run),
+            "optimum_val": optimum.get("val_acc"), "optimum_metric": optimum.get(hw["metric"]),
+            "hv": mean_hv, "hv_std": std_hv,
+            "hv_union": hypervolume(val, metric, ref["val_acc"], ref[hw["metric"]]) / hw["table_hypervolume"],
+            "ranksum_val": statistics.fmean(m["ranksum_val"] for m in per_run),
+            "ranksum_feasible": statistics.fmean(float(m["ranksum_feasible"]) for m in per_run),
+            "per_run": per_run}
+
+
+def _group(runs: Iterable[dict[str, Any]], task_of: Callable[[dict], str]) -> dict[tuple[str, str, str], list]:
+    groups: dict[tuple[str, str, str], list] = {}
+    for r in runs:
+        groups.setdefault((task_of(r), r["dataset"], r["optimizer"]), []).append(r)
+    return groups
+
+
+def _fmt(value: Any, digits: int = 2) -> str:
+    if value is None or (isinstance(value, float) and math.isnan(value)):
+        return "-"
+    return f"{value:.{digits}f}"
+
+
+def render_markdown(table: dict[tuple[str, str, str], dict], optimizers: list[str], tasks: list[str],
+                    budget: int) -> str:
+    datasets = sorted({d for _, d, _ in table})
+    lines = [f"Budget: {budget} queries. Accuracy = NAS-Bench-201 validation accuracy (%); metric values in the "
+             "table's units. best = best of the runs (val, metric); mean = mean ± std of the runs' best feasible "
+             "val; feas = mean share of evaluated architectures meeting the constraint; opt = runs that found the "
+             "table's constrained optimum; HV = mean hypervolume relative to the whole table's.", ""]
+    for dataset in datasets:
+        if len(datasets) > 1:
+            lines += [f"### {dataset}", ""]
+        head = "| task | optimum (val, metric) |" + "".join(
+            f" {o} best | {o} mean | {o} feas | {o} opt | {o} HV |" for o in optimizers)
+        lines += [head, "|" + "---|" * (2 + 5 * len(optimizers))]
+        for task in tasks:
+            cells = [table.get((task, dataset, o)) for o in optimizers]
+            any_cell = next((c for c in cells if c), None)
+            if any_cell is None:
+                continue
+            row = f"| {task} | {_fmt(any_cell['optimum_val'])}, {_fmt(any_cell['optimum_metric'])} |"
+            for c in cells:
+                if c is None:
+                    row += " - | - | - | - | - |"
+                    continue
+                best = "none feasible" if c["best_val"] is None else f"{_fmt(c['best_val'])}, {_fmt(c['best_metric'])}"
+                none = f" ({c['no_feasible']} runs none)" if c["no_feasible"] else ""
+                row += (f" {best} | {_fmt(c['mean_val'])} ± {_fmt(c['std_val'])}{none} | {_fmt(c['feasibility'])} |"
+                        f" {c['optimum_runs']}/{c['runs']} | {_fmt(c['hv'], 3)} |")
+            lines.append(row)
+        lines.append("")
+    lines += _scoreboard(table, optimizers, tasks)
+    return "\n".join(lines) + "\n"
+
+
+def _scoreboard(table: dict, optimizers: list[str], tasks: list[str]) -> list[str]:
+    """How AG-Net (agnet / agnet_joint, the better of the two per task) compares with RS."""
+    agnets = [o for o in optimizers if o.startswith("agnet")]
+    if "rs" not in optimizers or not agnets:
+        return []
+    datasets = sorted({d for _, d, _ in table})
+    out = []
+    for dataset in datasets:
+        n = better_mean = optimum = better_feas = 0
+        for task in tasks:
+            rs = table.get((task, dataset, "rs"))
+            ours = [table[(task, dataset, o)] for o in agnets if (task, dataset, o) in table]
+            if rs is None or not ours:
+                continue
+            n += 1
+            better_mean += any(c["mean_val"] > rs["mean_val"] for c in ours if not math.isnan(c["mean_val"]))
+            optimum += any(c["optimum_runs"] > 0 for c in ours)
+            better_feas += all(c["feasibility"] > rs["feasibility"] for c in ours)
+        out += [f"{dataset}: over {n} tasks, AG-Net ({' or '.join(agnets)}) has a higher mean accuracy than rs on "
+                f"{better_mean}, reaches the constrained optimum (best of the runs) on {optimum}, and a higher "
+                f"feasibility ratio than rs ({' and '.join(agnets)} both) on {better_feas}.", ""]
+    return out
+
+
+def write_hardware_report(folders: Iterable[str | Path], out: str | Path, budgets: list[int],
+                          optimizer_order: list[str] | None = None, task_order: list[str] | None = None,
+                          log: Callable[[str], None] = print) -> list[Path]:
+    """Write the three report files for the hardware-aware runs among ``folders``; returns their paths."""
+    runs = [r for r in (load_hardware_run(f) for f in folders) if r is not None]
+    if not runs:
+        return []
+    out = Path(out)
+    out.mkdir(parents=True, exist_ok=True)
+    task_names = {}
+    for r in runs:  # the compare task folder name when there is one, else "metric <= limit"
+        parts = Path(r["path"]).parts
+        task_names[r["path"]] = next((t for t in (task_order or []) if t in parts), _task_of(r))
+    groups = _group(runs, lambda r: task_names[r["path"]])
+    optimizers = list(optimizer_order or sorted({k[2] for k in groups}))
+    optimizers += sorted({k[2] for k in groups} - set(optimizers))
+    tasks = [t for t in (task_order or []) if t in {k[0] for k in groups}]
+    tasks += sorted({k[0] for k in groups} - set(tasks))
+    rows, run_rows, final = [], [], {}
+    for budget in budgets:
+        for key, members in groups.items():
+            usable = [r for r in members if len(r["queries"]) >= budget]
+            if not usable:
+                continue
+            agg = aggregate(usable, budget)
+            task, dataset, optimizer = key
+            rows.append({"task": task, "dataset": dataset, "optimizer": optimizer,
+                         **{k: v for k, v in agg.items() if k != "per_run"}})
+            for r, m in zip(usable, agg["per_run"]):
+                run_rows.append({"task": task, "dataset": dataset, "optimizer": optimizer, "seed": r["seed"],
+                                 **{k: v for k, v in m.items() if k != "points"}})
+            if budget == max(budgets):
+                final[key] = agg
+    paths = [out / CSV_NAME, out / RUNS_CSV_NAME, out / MD_NAME]
+    for path, data in ((paths[0], rows), (paths[1], run_rows)):
+        with path.open("w", newline="") as fh:
+            if data:
+                writer = csv.DictWriter(fh, fieldnames=list(data[0]))
+                writer.writeheader()
+                for row in data:
+                    writer.writerow({k: json.dumps(v) if isinstance(v, list) else v for k, v in row.items()})
+    paths[2].write_text(render_markdown(final, optimizers, tasks, max(budgets)))
+    return paths
