@@ -1,8 +1,9 @@
 """Search-space codecs: the only place that knows a space's encoding."""
 from .base import ArchKey, Codec, edge_index, sample_discrete
+from .nasbench101 import NasBench101Codec
 from .nasbench201 import NasBench201Codec
 
-_CODECS = {"nasbench201": NasBench201Codec}
+_CODECS = {"nasbench101": NasBench101Codec, "nasbench201": NasBench201Codec}
 
 
 def get_codec(name: str) -> Codec:
@@ -13,4 +14,4 @@ def get_codec(name: str) -> Codec:
         raise ValueError(f"unknown search space {name!r}; AG-Net supports: {sorted(_CODECS)}") from None
 
 
-__all__ = ["ArchKey", "Codec", "NasBench201Codec", "edge_index", "get_codec", "sample_discrete"]
+__all__ = ["ArchKey", "Codec", "NasBench101Codec", "NasBench201Codec", "edge_index", "get_codec", "sample_discrete"]

@@ -19,9 +19,11 @@ import hashlib
 import itertools
 import math
 import operator
-from collections.abc import Sequence
+from collections.abc import Iterator, Sequence
 
 import numpy as np
+
+from .base import INPUT_CLASS, OUTPUT_CLASS, Codec
 
 #: The three operations of an NB101 interior vertex, in the order the official hash labels them.
 NB101_OPS: tuple[str, ...] = ("conv3x3-bn-relu", "conv1x1-bn-relu", "maxpool3x3")
@@ -176,3 +178,192 @@ def tuple_to_spec(key: Sequence[int]) -> tuple[np.ndarray, list[str]]:
                                f"0..{len(NASLIB_OPS) - 1} = {list(NASLIB_OPS)}")
     matrix = np.array(values[:n * n], dtype=np.int64).reshape(n, n)
     return matrix, [NASLIB_OPS[v] for v in values[n * n:]]
+
+
+# --------------------------------------------------------------------------------------
+# The codec: NB101 cells <-> AG-Net's padded 7-node graphs (spec §2.5, §2.6)
+# --------------------------------------------------------------------------------------
+
+#: AG-Net's node vocabulary for NB101 (index 0 output, 1 input: the generator relies on it).
+NODE_TYPES: tuple[str, ...] = ("output", "input", "conv1x1-bn-relu", "conv3x3-bn-relu", "maxpool3x3")
+_OP_CLASS = {op: NODE_TYPES.index(op) for op in NB101_OPS}
+_EDGES_7 = [(u, v) for v in range(1, MAX_VERTICES) for u in range(v)]  # column order, = base.edge_index
+_NUM_VERTICES_OF_LENGTH = {n * n + n: n for n in range(2, MAX_VERTICES + 1)}
+_NASLIB_TO_CLASS = np.array([NODE_TYPES.index(op) for op in NASLIB_OPS], dtype=np.int64)
+
+
+class CanonicalKey(tuple):
+    """A key the codec has canonicalised (a plain tuple otherwise: equal and hashing alike).
+
+    The codec returns these so that encoding them again skips the canonicalisation."""
+
+    __slots__ = ()
+
+
+@functools.lru_cache(maxsize=200_000)
+def _canonical_key(key: tuple[int, ...]) -> CanonicalKey:
+    return CanonicalKey(spec_to_tuple(*canonical_cell(*tuple_to_spec(key))))
+
+
+@functools.lru_cache(maxsize=200_000)
+def _key_hash(key: tuple[int, ...]) -> str:
+    return cell_hash(*tuple_to_spec(key))
+
+
+@functools.lru_cache(maxsize=200_000)
+def _decode_one(types: tuple[int, ...], code: int) -> tuple[int, ...] | None:
+    n = len(types)
+    matrix = np.zeros((n, n), dtype=np.int64)
+    for bit, (u, v) in enumerate(_EDGES_7):
+        if v >= n:
+            break
+        if (code >> bit) & 1:
+            matrix[u, v] = 1
+    ops = ["input"] + [NODE_TYPES[t] for t in types[1:-1]] + ["output"]
+    try:
+        return CanonicalKey(spec_to_tuple(*canonical_cell(matrix, ops)))
+    except InvalidCellError:
+        return None
+
+
+def _as_key(arch) -> tuple[int, ...]:
+    if isinstance(arch, dict):
+        raise InvalidCellError("got a spec dict where an NB101 tuple is expected; use from_spec()")
+    return tuple(arch)
+
+
+class NasBench101Codec(Codec):
+    """NB101 cells <-> AG-Net's node-labelled 7-node graphs (spec §2.5-2.6).
+
+    Architecture keys are NASLib's tuple form (:func:`spec_to_tuple`) of the *canonical*
+    pruned cell (:func:`canonical_cell`): the flattened n x n matrix, then n op indices
+    (n = 2..7, so n*n + n entries). Every key the codec returns is canonical, so two
+    isomorphic cells get the same key; :meth:`dedup_key` is the official md5 hash.
+
+    Encoding: node classes in :data:`NODE_TYPES` padded to 7 with ``output`` (0); the 21
+    column-ordered upper-triangle edge bits, zero for padded nodes. Decoding reads the
+    nodes up to the first ``output``, requires ``input`` first and ops in between, builds
+    the matrix from the edge bits among those nodes, prunes and validates (<= 9 edges,
+    output reachable) and maps the cell to its canonical form; ``None`` when invalid.
+    """
+
+    name = "nasbench101"
+    node_types = NODE_TYPES
+    max_nodes = MAX_VERTICES
+
+    # -- conversions ------------------------------------------------------------------
+
+    def canonical(self, arch) -> tuple[int, ...]:
+        """The canonical key of any NASLib NB101 tuple (pruned or not, any vertex numbering)."""
+        if isinstance(arch, CanonicalKey):
+            return arch
+        return _canonical_key(_as_key(arch))
+
+    def from_spec(self, spec) -> tuple[int, ...]:
+        """Key of a NASLib spec ``{'matrix', 'ops'}`` or a ``(matrix, ops)`` pair (pruned, canonicalised)."""
+        if isinstance(spec, dict):
+            try:
+                matrix, ops = spec["matrix"], spec["ops"]
+            except KeyError as exc:
+                raise InvalidCellError(f"an NB101 spec dict needs 'matrix' and 'ops', got keys {sorted(spec)}") from exc
+        else:
+            matrix, ops = spec
+        return CanonicalKey(spec_to_tuple(*canonical_cell(np.asarray(matrix), list(ops))))
+
+    def to_spec(self, arch) -> dict:
+        """NASLib's spec ``{'matrix': n x n int ndarray, 'ops': [...]}`` of a key (as stored, pruned)."""
+        matrix, ops = validate(*tuple_to_spec(_as_key(arch)))
+        return {"matrix": matrix, "ops": ops}
+
+    def from_naslib_hash(self, naslib_hash) -> tuple[int, ...]:
+        """Key of NASLib's ``get_hash()`` tuple (e.g. a 56-tuple of an unpruned 7x7 spec)."""
+        return self.canonical(naslib_hash)
+
+    def to_naslib_hash(self, arch) -> tuple[int, ...]:
+        """NASLib's tuple of the (canonical) cell: what ``get_hash()`` returns after ``set_spec(to_spec(arch))``."""
+        return self.canonical(arch)
+
+    def cell_hash(self, arch) -> str:
+        """The official md5 hash (the key of NAS-Bench-101's data)."""
+        return _key_hash(_as_key(arch))
+
+    def from_cell_hash(self, md5: str) -> tuple[int, ...]:
+        """Key of the cell with this official hash (reads the enumeration cache; KeyError if none)."""
+        from .nasbench101_enumeration import load_cells
+
+        return CanonicalKey(spec_to_tuple(*load_cells().lookup(md5)))
+
+    # -- Codec interface ----------------------------------------------------------------
+
+    def encode(self, archs) -> tuple[np.ndarray, np.ndarray]:
+        """Targets of the canonical pruned cells: node classes ``[B, 7]`` int64, edges ``[B, 21]`` float32."""
+        keys = [self.canonical(arch) for arch in archs]
+        nodes = np.zeros((len(keys), MAX_VERTICES), dtype=np.int64)
+        edges = np.zeros((len(keys), self.num_edges), dtype=np.float32)
+        by_n: dict[int, list[int]] = {}
+        for row, key in enumerate(keys):
+            by_n.setdefault(_NUM_VERTICES_OF_LENGTH[len(key)], []).append(row)
+        for n, rows in by_n.items():
+            flat = np.array([keys[r] for r in rows], dtype=np.int64)
+            nodes[rows, :n] = _NASLIB_TO_CLASS[flat[:, n * n:]]
+            src, dst = np.array(_EDGES_7[: n * (n - 1) // 2]).T
+            edges[rows, : n * (n - 1) // 2] = flat[:, src * n + dst]
+        return nodes, edges
+
+    def decode(self, node_types: np.ndarray, edges: np.ndarray) -> list[tuple[int, ...] | None]:
+        """Sampled ``[B, 7]`` classes and ``[B, 21]`` edge bits -> canonical keys, ``None`` where invalid."""
+        node_types = np.asarray(node_types)
+        edges = np.asarray(edges).astype(bool)
+        if node_types.ndim != 2 or node_types.shape[1] != MAX_VERTICES or edges.shape != (len(node_types), self.num_edges):
+            raise ValueError(f"expected node classes [B, {MAX_VERTICES}] and edges [B, {self.num_edges}], "
+                             f"got {node_types.shape} and {edges.shape}")
+        weights = 1 << np.arange(self.num_edges, dtype=np.int64)
+        codes = (edges * weights).sum(axis=1).tolist()
+        out: list[tuple[int, ...] | None] = []
+        for types, code in zip(node_types.tolist(), codes):
+            if OUTPUT_CLASS not in types:
+                out.append(None)
+                continue
+            n = types.index(OUTPUT_CLASS) + 1
+            types = types[:n]
+            if n < 2 or types[0] != INPUT_CLASS or any(t < 2 or t >= len(NODE_TYPES) for t in types[1:-1]):
+                out.append(None)
+                continue
+            out.append(_decode_one(tuple(types), code & ((1 << (n * (n - 1) // 2)) - 1)))
+        return out
+
+    def dedup_key(self, arch) -> str:
+        """The official isomorphism-invariant hash."""
+        return self.cell_hash(arch)
+
+    def is_valid(self, arch) -> bool:
+        try:
+            validate(*tuple_to_spec(_as_key(arch)))
+        except (InvalidCellError, TypeError):
+            return False
+        return True
+
+    def enumerate(self) -> Iterator[tuple[int, ...]]:
+        """All 423,624 cells (canonical keys, in hash order); enumerates once and caches, see
+        :func:`~naslib_agnet.spaces.nasbench101_enumeration.load_cells`."""
+        from .nasbench101_enumeration import load_cells
+
+        return iter(cells_to_keys(load_cells()))
+
+
+def cells_to_keys(cells) -> list[CanonicalKey]:
+    """The keys of every cell of an :class:`~naslib_agnet.spaces.nasbench101_enumeration.Nb101Cells` table."""
+    keys: list = [None] * len(cells)
+    class_to_naslib = np.array([NASLIB_OPS.index(op) for op in NB101_OPS], dtype=np.int64)
+    for n in np.unique(cells.num_vertices).tolist():
+        rows = np.flatnonzero(cells.num_vertices == n)
+        flat = np.zeros((len(rows), n * n + n), dtype=np.int64)
+        codes = cells.codes[rows].astype(np.int64)
+        for bit, (u, v) in enumerate(_EDGES_7[: n * (n - 1) // 2]):
+            flat[:, u * n + v] = (codes >> bit) & 1
+        flat[:, n * n] = NASLIB_OPS.index("input")
+        flat[:, n * n + 1: n * n + n - 1] = class_to_naslib[cells.ops[rows, : n - 2]]
+        flat[:, n * n + n - 1] = NASLIB_OPS.index("output")
+        for r, key in zip(rows.tolist(), flat.tolist()):
+            keys[r] = CanonicalKey(key)
+    return keys
