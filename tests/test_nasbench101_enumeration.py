@@ -108,8 +108,14 @@ def test_save_load_round_trip(small, tmp_path):
 def test_corrupt_cache_is_named(small, tmp_path):
     path = tmp_path / "cells.npz"
     small.save(path)
-    path.write_bytes(path.read_bytes()[:1000])  # truncated
+    good = path.read_bytes()
+    path.write_bytes(good[:1000])  # truncated
     with pytest.raises(enum.CacheError, match=f"{path}.*unreadable.*delete"):
+        enum.Nb101Cells.load(path)
+    flipped = bytearray(good)
+    flipped[len(good) // 2] ^= 0xFF  # one damaged byte inside the compressed data
+    path.write_bytes(bytes(flipped))
+    with pytest.raises(enum.CacheError, match="unreadable"):
         enum.Nb101Cells.load(path)
 
 
