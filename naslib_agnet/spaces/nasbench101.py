@@ -10,7 +10,11 @@ of the NAS-Bench-101 paper and its data format:
   ``output`` last, the other vertices from :data:`NB101_OPS`, and the output reachable;
 * the hash is the md5 fingerprint NAS-Bench-101 keys its data by: vertex labels
   (out-degree, in-degree, op) hashed, then refined once per vertex by the sorted
-  hashes of in- and out-neighbours, then the md5 of the sorted final hashes.
+  hashes of in- and out-neighbours, then the md5 of the sorted final hashes;
+* the canonical cell (:func:`canonical_cell`) is the member of an isomorphism class that
+  NAS-Bench-101 stores; NASLib's tuple form is :func:`spec_to_tuple` / :func:`tuple_to_spec`;
+* :class:`NasBench101Codec` maps cells to AG-Net's padded 7-node graphs and back (spec
+  §2.5-2.6). The enumeration of all cells is in :mod:`.nasbench101_enumeration`.
 """
 from __future__ import annotations
 
