@@ -28,24 +28,27 @@ class MLPPredictor(nn.Module):
 
 
 class ConditionedMLPPredictor(nn.Module):
-    """The hardware-aware surrogate (spec §7): an MLP on ``[g ; c]`` where the condition ``c``
-    (the target device's one-hot) is appended to the input of every layer.
+    """The hardware-aware surrogate (spec §3.2, §7): an MLP on ``[g ; c]`` where the condition
+    ``c`` (the target device's one-hot) is appended to the input and again after every hidden ReLU.
 
-    ``hidden_layers`` x [Linear(D + C, D), ReLU] followed by Linear(D + C, outputs); with
-    two outputs (accuracy, hardware metric), ``forward`` returns ``[B, outputs]``.
+    With D = len(g), C = len(c) and W = D + C: Linear(W, W), ReLU, then (``hidden_layers`` - 1) x
+    [Linear(W + C, W), ReLU], then Linear(W + C, outputs). For NB201 (D = 84, C = 6, four hidden
+    layers, two outputs) that is the authors' 34,574 parameters. ``forward`` returns ``[B, outputs]``.
     """
 
     def __init__(self, input_dim: int, condition: torch.Tensor, hidden_layers: int = 4, outputs: int = 2):
         super().__init__()
         condition = torch.as_tensor(condition, dtype=torch.float32).flatten()
         self.register_buffer("condition", condition)
-        width = input_dim + condition.numel()
-        self.hidden = nn.ModuleList(nn.Linear(width, input_dim) for _ in range(hidden_layers))
-        self.head = nn.Linear(width, outputs)
+        c = condition.numel()
+        width = input_dim + c
+        self.hidden = nn.ModuleList(nn.Linear(width if i == 0 else width + c, width) for i in range(hidden_layers))
+        self.head = nn.Linear(width + c if hidden_layers else width, outputs)
         self.outputs = outputs
 
     def forward(self, x: torch.Tensor) -> torch.Tensor:
         cond = self.condition.to(x.dtype).expand(x.shape[0], -1)
+        x = torch.cat([x, cond], 1)
         for layer in self.hidden:
-            x = torch.relu(layer(torch.cat([x, cond], 1)))
-        return self.head(torch.cat([x, cond], 1))
+            x = torch.cat([torch.relu(layer(x)), cond], 1)
+        return self.head(x)
