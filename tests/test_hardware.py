@@ -1,0 +1,248 @@
+"""Hardware-aware search (spec §7): metric tables, constraint and rank-sum logic, the
+two-output predictor, HardwareAGNetSearch, and the runner's hardware records."""
+from __future__ import annotations
+
+import copy
+import json
+import math
+
+import numpy as np
+import pytest
+import torch
+
+from naslib_agnet.benchmarks import BenchmarkDataError, load_nb201_oracle
+from naslib_agnet.benchmarks.metrics import HardwareObjective, check_covers, load_metric_table
+from naslib_agnet.cli.config import ConfigError, load_config
+from naslib_agnet.cli.hardware_report import write_hardware_report
+from naslib_agnet.cli.run_search import run_search
+from naslib_agnet.model import ConditionedMLPPredictor, Generator, GeneratorConfig, reconstruction_loss
+from naslib_agnet.model.fast_backprop import objective_loss_and_grad
+from naslib_agnet.search import HardwareAGNetSearch, hardware_settings
+from naslib_agnet.search.multiobjective import (feasible, hardware_rank_weights, hypervolume, pareto_front,
+                                                rank_sum_order)
+from naslib_agnet.spaces import get_codec
+from naslib_agnet.weights import load_generator
+
+IN16 = "ImageNet16-120"
+
+
+# ------------------------------------------------------------------------------ pure logic
+def test_feasible_treats_unknown_as_infeasible_and_the_limit_as_feasible():
+    assert feasible([1.0, 2.0, 2.0001, np.nan], 2.0).tolist() == [True, True, False, False]
+    assert feasible([np.nan], math.inf).tolist() == [False]
+
+
+def test_rank_weights_joint0_penalise_infeasible_points():
+    acc = [50.0, 40.0, 30.0]
+    metric = [9.0, 1.0, 1.0]  # the most accurate point is infeasible under limit 2
+    w = hardware_rank_weights(acc, metric, limit=2.0, joint=False, k=0.01)
+    # c = (r_acc) * p = [1*1000, 2, 3] -> ranks [2, 0, 1]; w = 1 / (0.03 + rank)
+    np.testing.assert_allclose(w, [1 / 2.03, 1 / 0.03, 1 / 1.03])
+
+
+def test_rank_weights_joint1_add_metric_ranks():
+    acc = [50.0, 40.0, 30.0]
+    metric = [5.0, 1.0, 3.0]
+    w = hardware_rank_weights(acc, metric, limit=10.0, joint=True, k=0.01)
+    # r_acc = [1, 2, 3], r_metric = [3, 1, 2]; c = [4, 3, 5] -> ranks [1, 0, 2]
+    np.testing.assert_allclose(w, [1 / 1.03, 1 / 0.03, 1 / 2.03])
+
+
+def test_rank_weights_break_ties_by_position():
+    w = hardware_rank_weights([40.0, 40.0, 40.0], [1.0, 1.0, 1.0], limit=2.0, joint=True)
+    # equal accuracies and metrics: ranks follow the order of observation
+    assert w[0] > w[1] > w[2]
+    # an unmeasured metric ranks behind measured ones and is penalised as infeasible
+    w = hardware_rank_weights([40.0, 30.0], [np.nan, 1.0], limit=2.0, joint=False)
+    assert w[1] > w[0]
+
+
+def test_rank_sum_order_uses_one_based_ranks_so_the_penalty_always_bites():
+    # the most accurate candidate is predicted infeasible: with 0-based ranks it would score 0 * 1000 = 0
+    order = rank_sum_order([0.9, 0.5, 0.4], [5.0, 1.0, 1.5], limit=2.0, joint=False)
+    assert order.tolist() == [1, 2, 0]
+    # joint: acc ranks [1, 2, 3] + metric ranks [3, 1, 2] = [4, 3, 5]
+    assert rank_sum_order([0.9, 0.5, 0.45], [1.9, 0.2, 1.0], limit=2.0, joint=True).tolist() == [1, 0, 2]
+    # equal sums keep the candidates' order
+    assert rank_sum_order([0.9, 0.5, 0.4], [1.9, 1.0, 0.1], limit=2.0, joint=True).tolist() == [0, 1, 2]
+
+
+def test_pareto_front_and_hypervolume_on_a_hand_example():
+    acc = np.array([10.0, 20.0, 15.0, 30.0, 5.0, 30.0])
+    metric = np.array([1.0, 2.0, 3.0, 4.0, np.nan, 4.0])
+    front = pareto_front(acc, metric)
+    assert front.tolist() == [0, 1, 3]  # (15, 3) is dominated by (20, 2); NaN left out; duplicate dropped
+    # reference (0, 5): slices [0,10]x(5-1) + [10,20]x(5-2) + [20,30]x(5-4) = 40 + 30 + 10
+    assert hypervolume(acc, metric, 0.0, 5.0) == pytest.approx(80.0)
+    assert hypervolume(acc, metric, 25.0, 5.0) == pytest.approx(5.0)
+    assert hypervolume([1.0], [np.nan], 0.0, 5.0) == 0.0
+
+
+# ------------------------------------------------------------------------------ metric tables
+def test_hw_nas_bench_table_marks_missing_edgetpu_as_nan(data_dir):
+    table = load_metric_table("hw-nas-bench", data_dir, IN16)
+    assert len(table) == 15_625
+    assert "nb201_index" not in table.metric_names
+    edgetpu = table.values("edgetpu_latency")
+    assert int(np.isnan(edgetpu).sum()) == 4_699 and np.nanmin(edgetpu) > 0
+    hw = HardwareObjective(table, "edgetpu_latency", 1.0)
+    missing = table.keys()[int(np.flatnonzero(np.isnan(edgetpu))[0])]
+    assert math.isnan(hw.value(missing)) and not hw.is_feasible(missing)
+    assert hw.condition.tolist() == [0, 0, 1, 0, 0, 0]
+
+
+def test_constrained_optimum_is_the_best_feasible_row(data_dir):
+    oracle = load_nb201_oracle(data_dir, IN16)
+    hw = HardwareObjective(load_metric_table("hw-nas-bench", data_dir, IN16), "edgegpu_latency", 4.0)
+    arch, acc, value = hw.constrained_optimum(oracle)
+    values = np.array([hw.value(k) for k in oracle.keys()])
+    ok = values <= 4.0
+    assert value <= 4.0 and acc == pytest.approx(oracle.values("val_acc")[ok].max())
+    assert acc < oracle.values("val_acc").max()
+
+
+def _write_csv(path, rows, header="naslib_op_indices,my_latency"):
+    path.write_text(header + "\n" + "\n".join(rows) + "\n")
+    return path
+
+
+def test_user_metric_csv(tmp_path):
+    _write_csv(tmp_path / "lat_cifar10.csv", ["4-3-3-0-0-0,1.5", "2-2-0-4-2-0,", "0-0-0-0-0-0,nan"])
+    table = load_metric_table(str(tmp_path / "lat_{dataset}.csv"), dataset="cifar10")
+    hw = HardwareObjective(table, "my_latency", 2.0)
+    assert hw.value((4, 3, 3, 0, 0, 0)) == 1.5 and hw.is_feasible((4, 3, 3, 0, 0, 0))
+    assert math.isnan(hw.value((2, 2, 0, 4, 2, 0)))
+    assert hw.condition.tolist() == [0.0] * 6  # not an HW-NAS-Bench device
+
+
+def test_bad_metric_tables_give_clear_errors(tmp_path, data_dir):
+    with pytest.raises(BenchmarkDataError, match="does not exist"):
+        load_metric_table(str(tmp_path / "nope.csv"))
+    bad = _write_csv(tmp_path / "bad.csv", ["4-3-3-0-0-0,fast"])
+    with pytest.raises(BenchmarkDataError, match=r"line 2: column 'my_latency' has the non-numeric value 'fast'"):
+        load_metric_table(str(bad))
+    nokey = _write_csv(tmp_path / "nokey.csv", ["1,2"], header="arch,my_latency")
+    with pytest.raises(BenchmarkDataError, match="no 'naslib_op_indices' column"):
+        load_metric_table(str(nokey))
+    table = load_metric_table(str(_write_csv(tmp_path / "ok.csv", ["4-3-3-0-0-0,1.5"])))
+    with pytest.raises(BenchmarkDataError, match="no column 'gpu_latency'"):
+        HardwareObjective(table, "gpu_latency", 1.0)
+    oracle = load_nb201_oracle(data_dir, IN16)
+    with pytest.raises(BenchmarkDataError, match="lacks 15,624 of the architectures"):
+        check_covers(table, oracle.keys(), "the NB201 space")
+
+
+def test_config_hardware_section_is_type_checked():
+    config = load_config(None, ["hardware.metric", "raspi4_latency", "hardware.limit", "6"])
+    assert config["hardware"]["limit"] == 6
+    with pytest.raises(ConfigError, match="hardware.limit must be a number"):
+        load_config(None, ["hardware.metric", "raspi4_latency", "hardware.limit", "fast"])
+    with pytest.raises(ConfigError, match="hardware.metric is none"):
+        load_config(None, ["hardware.limit", "6"])
+
+
+# ------------------------------------------------------------------------------ the networks
+def test_conditioned_predictor_has_the_authors_size_and_uses_the_condition():
+    onehot = torch.eye(6)[0]
+    pred = ConditionedMLPPredictor(84, onehot)
+    assert sum(p.numel() for p in pred.parameters()) == 34_574
+    x = torch.randn(5, 84)
+    other = ConditionedMLPPredictor(84, torch.eye(6)[3])
+    other.load_state_dict({k: v for k, v in pred.state_dict().items() if k != "condition"}, strict=False)
+    assert pred(x).shape == (5, 2)
+    assert not torch.allclose(pred(x), other(x))
+
+
+def test_objective_backprop_matches_autograd():
+    """objective_loss_and_grad (NumPy generator + torch objective) against float64 autograd."""
+    torch.manual_seed(0)
+    cfg = GeneratorConfig(num_classes=7, max_nodes=8)
+    gen = Generator(cfg)
+    pred = ConditionedMLPPredictor(cfg.output_dim, torch.eye(6)[1])
+    B = 16
+    z = torch.randn(B, cfg.latent_dim)
+    tn, te = torch.randint(0, 7, (B, 8)), torch.randint(0, 2, (B, cfg.num_edges))
+    acc, met, w = torch.rand(B), torch.rand(B) * 8, torch.rand(B) + 0.5
+
+    def objective_of(p):
+        def objective(out, recon):
+            y = p(out)
+            a = (y[:, 0] - acc.to(out.dtype)) ** 2
+            m = (y[:, 1] - met.to(out.dtype)) ** 2
+            terms = 0.05 * recon / recon.detach().clamp(min=1) + 0.95 * (
+                0.5 * a / a.detach().clamp(min=1) + 0.5 * m / m.detach().clamp(min=1))
+            return (w.to(out.dtype) * terms).mean()
+        return objective
+
+    gen64, pred64 = copy.deepcopy(gen).double(), copy.deepcopy(pred).double()
+    out = gen64(z.double())
+    ref = objective_of(pred64)(out, reconstruction_loss(out, tn, te, cfg))
+    ref.backward()
+    pred.zero_grad()
+    loss = objective_loss_and_grad(gen, z.numpy(), tn.numpy(), te.numpy(), objective_of(pred))
+    assert loss == pytest.approx(ref.item(), rel=1e-5)
+    for p, p64 in zip(list(gen.parameters()) + list(pred.parameters()),
+                      list(gen64.parameters()) + list(pred64.parameters())):
+        scale = max(p64.grad.abs().max().item(), 1e-3)
+        assert (p.grad.double() - p64.grad).abs().max().item() <= 1e-4 * scale
+
+
+# ------------------------------------------------------------------------------ the search
+def _search(data_dir, metric, limit, joint, queries, seed=0, settings=None):
+    oracle = load_nb201_oracle(data_dir, IN16)
+    hw = HardwareObjective(load_metric_table("hw-nas-bench", data_dir, IN16), metric, limit)
+    state, cfg = load_generator("nasbench201", "default")
+    search = HardwareAGNetSearch(get_codec("nasbench201"), settings or hardware_settings(), limit=limit, joint=joint,
+                                 condition=hw.condition, generator_state=state, generator_config=cfg, seed=seed)
+    keys = oracle.keys()
+    rng = np.random.default_rng(seed)
+    for i in rng.permutation(len(keys))[:16]:
+        search.observe(keys[i], oracle.query(keys[i])["val_acc"], hw.value(keys[i]))
+    while len(search.archs) < queries:
+        for k in search.propose():
+            search.observe(k, oracle.query(k)["val_acc"], hw.value(k))
+    return search, hw
+
+
+def test_hardware_search_prefers_feasible_architectures(data_dir):
+    """Under a tight constraint (5.5 % of the table feasible) AG-Net's own proposals are far more
+    often feasible than a random architecture, and its best feasible result beats its initial sample's."""
+    search, hw = _search(data_dir, "edgegpu_latency", 2.0, joint=False, queries=64)
+    table_share = np.mean([hw.is_feasible(k) for k in load_nb201_oracle(data_dir, IN16).keys()])
+    proposed = search.feasible_mask()[16:]
+    assert proposed.mean() > 3 * table_share
+    best = search.best_feasible()
+    assert best is not None and best[2] <= 2.0
+    init_ok = search.feasible_mask()[:16]
+    init_best = max((s for s, ok in zip(search.scores[:16], init_ok) if ok), default=-1.0)
+    assert best[1] > init_best
+
+
+def test_hardware_search_with_nothing_feasible_does_not_crash(data_dir):
+    search, _ = _search(data_dir, "edgegpu_latency", 0.1, joint=True, queries=32)  # no architecture is this fast
+    assert search.best_feasible() is None
+    assert not search.feasible_mask().any() and len(search.archs) >= 32
+
+
+# ------------------------------------------------------------------------------ runner + report
+def test_run_records_feasibility_and_the_report_reads_it(tmp_path, data_dir):
+    outs = []
+    for optimizer in ("agnet_joint", "rs"):
+        config = load_config("configs/agnet_hw_nb201_ImageNet16-120.yaml",
+                             ["optimizer", optimizer, "out_dir", str(tmp_path), "search.epochs", "24",
+                              "hardware.metric", "pixel3_latency", "hardware.limit", "4",
+                              "search.agnet_retrain_epochs", "3"])
+        outs.append(run_search(config, data_dir, progress=False))
+    summary = json.loads((outs[0] / "summary.json").read_text())
+    hw, queries = summary["hardware"], summary["queries"]
+    assert hw["metric"] == "pixel3_latency" and hw["limit"] == 4.0 and hw["optimum"]["pixel3_latency"] <= 4.0
+    assert len(queries) == 24
+    for q in queries:
+        assert q["feasible"] == (q["metric"] is not None and q["metric"] <= 4.0)
+    feasible_vals = [q["val_acc"] for q in queries if q["feasible"]]
+    last = queries[-1]
+    assert last["best_feasible_val_acc"] == (max(feasible_vals) if feasible_vals else None)
+    paths = write_hardware_report(outs, tmp_path / "report", [12, 24], optimizer_order=["agnet_joint", "rs"])
+    text = paths[2].read_text()
+    assert "pixel3_latency <= 4" in text and "agnet_joint feas" in text
+    assert "over 1 tasks" in text
