@@ -1,0 +1,169 @@
+#!/usr/bin/env python
+"""Agreement check: the built-in RE/LS/BANANAS against NASLib's own implementations, same data.
+
+For each optimizer, dataset and seed it runs ``naslib-agnet run``'s code path
+(:func:`naslib_agnet.cli.run_search.run_search`) twice from the same config, once with
+``baselines="builtin"`` and once with ``baselines="naslib"`` (NASLib's own optimizer class
+on NASLib's own ``NasBench201SearchSpace``, with NASLib's NB201 ``dataset_api`` built from
+the same table; see :class:`naslib_agnet.cli.registry.NASLibBaseline`). Every run is one
+sequential process-local loop (no worker processes). It then reports, per implementation,
+mean ± std over seeds of the best validation accuracy after ``--queries`` queries, and the
+difference built-in minus NASLib (target: |difference| <= 0.15 points).
+
+Needs NASLib importable (a Develop checkout on PYTHONPATH, see docs/naslib.md). Run
+folders go under ``--runs`` (finished runs are reused, so an interrupted check resumes);
+the results go to ``--json`` and, as a markdown table, to stdout and ``--md``.
+
+    PYTHONPATH=/path/to/NASLib python benchmarks/naslib_agreement.py --data-dir ../shared/data \\
+        --runs /tmp/naslib-agreement --optimizers re ls --seeds 10
+"""
+from __future__ import annotations
+
+import argparse
+import json
+import platform
+import shlex
+import statistics
+import sys
+import time
+from pathlib import Path
+
+REPO = Path(__file__).resolve().parents[1]
+DATASETS = ("cifar10", "cifar100", "ImageNet16-120")
+IMPLS = ("builtin", "naslib")
+TARGET = 0.15
+
+
+def run_one(optimizer: str, dataset: str, seed: int, impl: str, data_dir: str, runs: Path, queries: int) -> dict:
+    """One run (reused when its summary.json says finished); its best val after ``queries`` and wall time."""
+    from naslib_agnet.cli.config import load_config, run_dir
+    from naslib_agnet.cli.run_search import run_search
+
+    config = load_config(None, ["optimizer", optimizer, "dataset", dataset, "seed", str(seed),
+                                "out_dir", str(runs / impl), "search.epochs", str(queries)])
+    summary_path = run_dir(config) / "summary.json"
+    reused, elapsed = False, None
+    if summary_path.is_file() and json.loads(summary_path.read_text()).get("finished"):
+        reused = True
+    else:
+        start = time.perf_counter()
+        run_search(config, data_dir, progress=False, baselines=impl)
+        elapsed = time.perf_counter() - start
+    summary = json.loads(summary_path.read_text())
+    assert summary["num_queries"] == queries, summary_path
+    last = summary["queries"][queries - 1]
+    return {"optimizer": optimizer, "dataset": dataset, "seed": seed, "impl": impl,
+            "best_val_acc": last["best_val_acc"], "best_test_acc": last["best_test_acc"],
+            "search_time_s": summary["wall_time_s"], "elapsed_s": elapsed, "reused": reused,
+            "run_dir": str(summary_path.parent)}
+
+
+def mean_std(values: list[float]) -> tuple[float, float]:
+    return statistics.mean(values), (statistics.stdev(values) if len(values) > 1 else 0.0)
+
+
+def aggregate(results: list[dict]) -> list[dict]:
+    rows = []
+    keys = sorted({(r["optimizer"], r["dataset"]) for r in results},
+                  key=lambda k: (k[0], DATASETS.index(k[1]) if k[1] in DATASETS else 99))
+    for optimizer, dataset in keys:
+        row = {"optimizer": optimizer, "dataset": dataset}
+        seeds = {}
+        for impl in IMPLS:
+            sel = [r for r in results if (r["optimizer"], r["dataset"], r["impl"]) == (optimizer, dataset, impl)]
+            seeds[impl] = sorted(r["seed"] for r in sel)
+            vals = [r["best_val_acc"] for r in sel]
+            tests = [r["best_test_acc"] for r in sel]
+            row[impl] = {"n": len(vals), "val_mean": None, "val_std": None, "test_mean": None,
+                         "search_time_s_mean": None, "elapsed_s_mean": None}
+            if vals:
+                row[impl]["val_mean"], row[impl]["val_std"] = mean_std(vals)
+                row[impl]["test_mean"] = statistics.mean(tests)
+                row[impl]["search_time_s_mean"] = statistics.mean(r["search_time_s"] for r in sel)
+                elapsed = [r["elapsed_s"] for r in sel if r["elapsed_s"] is not None]
+                row[impl]["elapsed_s_mean"] = statistics.mean(elapsed) if elapsed else None
+        row["seeds"] = seeds["builtin"] if seeds["builtin"] == seeds["naslib"] else seeds
+        if row["builtin"]["n"] and row["naslib"]["n"]:
+            row["diff_val"] = row["builtin"]["val_mean"] - row["naslib"]["val_mean"]
+            row["within_target"] = abs(row["diff_val"]) <= TARGET
+        rows.append(row)
+    return rows
+
+
+def markdown(rows: list[dict], queries: int) -> str:
+    lines = [f"| optimizer | dataset | seeds | built-in best val @{queries} | NASLib best val @{queries} | "
+             f"difference (built-in − NASLib) | within ±{TARGET} | s/run built-in | s/run NASLib |",
+             "|---|---|---|---|---|---|---|---|---|"]
+    for row in rows:
+        b, n = row["builtin"], row["naslib"]
+        cell = lambda d: "n/a" if d["val_mean"] is None else f"{d['val_mean']:.2f} ± {d['val_std']:.2f}"  # noqa: E731
+        seeds = row["seeds"]
+        n_seeds = len(seeds) if isinstance(seeds, list) else f"{b['n']}/{n['n']}"
+        diff = f"{row['diff_val']:+.2f}" if "diff_val" in row else "n/a"
+        ok = ("yes" if row["within_target"] else "**no**") if "within_target" in row else "n/a"
+        wall = lambda d: "n/a" if d["elapsed_s_mean"] is None else f"{d['elapsed_s_mean']:.1f}"  # noqa: E731
+        lines.append(f"| {row['optimizer']} | {row['dataset']} | {n_seeds} | {cell(b)} | {cell(n)} | {diff} | {ok} "
+                     f"| {wall(b)} | {wall(n)} |")
+    return "\n".join(lines)
+
+
+def main(argv: list[str] | None = None) -> int:
+    parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
+    parser.add_argument("--data-dir", required=True)
+    parser.add_argument("--runs", required=True, help="folder for the run folders (outside the repository)")
+    parser.add_argument("--optimizers", nargs="+", default=["re", "ls"], choices=["rs", "re", "ls", "bananas", "npenas"])
+    parser.add_argument("--datasets", nargs="+", default=list(DATASETS))
+    parser.add_argument("--seeds", type=int, default=10, help="seeds 0..N-1")
+    parser.add_argument("--first-seed", type=int, default=0)
+    parser.add_argument("--queries", type=int, default=192, help="queries per run (search.epochs)")
+    parser.add_argument("--json", default=str(REPO / "docs" / "naslib_agreement.json"))
+    parser.add_argument("--md", default=None, help="also write the markdown table to this file")
+    parser.add_argument("--report-only", action="store_true", help="aggregate finished runs only, run nothing")
+    args = parser.parse_args(argv)
+
+    import torch
+
+    from naslib_agnet.compat import applied_patches, naslib_importable
+
+    if not naslib_importable():
+        print("NASLib is not importable: put a NASLib (Develop) checkout on PYTHONPATH", file=sys.stderr)
+        return 2
+    torch.set_num_threads(1)
+    runs = Path(args.runs)
+    results, start = [], time.perf_counter()
+    seeds = range(args.first_seed, args.first_seed + args.seeds)
+    for optimizer in args.optimizers:
+        for seed in seeds:  # seed-major: an interrupted check has about as many seeds for every dataset
+            for dataset in args.datasets:
+                for impl in IMPLS:
+                    if args.report_only:
+                        from naslib_agnet.cli.config import load_config, run_dir
+
+                        cfg = load_config(None, ["optimizer", optimizer, "dataset", dataset, "seed", str(seed),
+                                                 "out_dir", str(runs / impl)])
+                        path = run_dir(cfg) / "summary.json"
+                        if not (path.is_file() and json.loads(path.read_text()).get("finished")):
+                            continue
+                    res = run_one(optimizer, dataset, seed, impl, args.data_dir, runs, args.queries)
+                    results.append(res)
+                    took = "reused" if res["reused"] else f"{res['elapsed_s']:.1f} s"
+                    print(f"{optimizer:8s} {dataset:15s} seed {seed} {impl:7s} best val {res['best_val_acc']:.2f} "
+                          f"({took})", flush=True)
+    rows = aggregate(results)
+    table = markdown(rows, args.queries)
+    import naslib  # noqa: F401 - imported by the runs; its location is recorded
+
+    payload = {"command": "python benchmarks/naslib_agreement.py " + " ".join(shlex.quote(a) for a in (argv or sys.argv[1:])),
+               "queries": args.queries, "target_abs_diff": TARGET, "metric": "best validation accuracy (%) among "
+               "the first N queries, mean ± sample std over seeds", "naslib_path": str(Path(naslib.__file__).parent),
+               "compat_patches": applied_patches(), "python": platform.python_version(),
+               "elapsed_s": time.perf_counter() - start, "rows": rows, "runs": results}
+    Path(args.json).write_text(json.dumps(payload, indent=1))
+    if args.md:
+        Path(args.md).write_text(table + "\n")
+    print(table)
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())
