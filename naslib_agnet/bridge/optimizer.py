@@ -95,8 +95,10 @@ class AGNet(BlackBoxOptimizer):
                              "dataset_api has no 'hardware' entry: name the metric in the config "
                              "(hardware: {metric: edgegpu_latency, limit: 4}) or use optimizer agnet")
         else:
+            # a sub-benchmark's dataset_api names the cells it can evaluate: others are discarded, not scored
+            candidate_filter = dataset_api.get("candidate_filter") if isinstance(dataset_api, dict) else None
             self.search = AGNetSearch(codec, self.settings, generator_state=state, generator_config=gen_config,
-                                      seed=self.seed)
+                                      seed=self.seed, candidate_filter=candidate_filter)
         self._checkpoint = _Checkpoint(self.search)
 
     # ------------------------------------------------------------------------- the loop

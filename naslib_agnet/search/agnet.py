@@ -9,7 +9,7 @@ proposals and reports the scores with :meth:`AGNetSearch.observe`.
 from __future__ import annotations
 
 import time
-from collections.abc import Hashable, Mapping
+from collections.abc import Callable, Hashable, Mapping
 from dataclasses import asdict, dataclass, field, fields
 from typing import Any
 
@@ -103,6 +103,7 @@ class SearchTimings:
     latent_draws: int = 0
     iterations: int = 0
     empty_iterations: int = 0
+    filtered: int = 0  #: valid new candidates discarded by the candidate filter
     per_iteration: list[dict] = field(default_factory=list)
 
 
@@ -115,12 +116,17 @@ class AGNetSearch:
         generator_state: a pretrained generator ``state_dict`` (or ``None`` for random init).
         generator_config: the generator's sizes; defaults to the codec's K and N.
         seed: seeds the latent draws, the sampler and the network initialisation.
+        candidate_filter: optional ``filter(arch) -> bool``; a valid new candidate for which it
+            returns False is discarded (never proposed, never scored), e.g. a cell outside a
+            sub-benchmark's table (``arch in oracle``).
     """
 
     def __init__(self, codec: Codec, settings: AGNetSettings | None = None,
                  generator_state: Mapping[str, torch.Tensor] | None = None,
-                 generator_config: GeneratorConfig | None = None, seed: int = 0):
+                 generator_config: GeneratorConfig | None = None, seed: int = 0,
+                 candidate_filter: Callable[[ArchKey], bool] | None = None):
         self.codec = codec
+        self.candidate_filter = candidate_filter
         self.settings = settings or AGNetSettings()
         self.settings.validate()
         cfg = generator_config or GeneratorConfig(num_classes=codec.num_classes, max_nodes=codec.max_nodes)
@@ -257,7 +263,8 @@ class AGNetSearch:
 
     @torch.no_grad()
     def generate_candidates(self) -> list[tuple[ArchKey, float]]:
-        """Valid, unseen, de-duplicated candidates with the predicted score of their z (spec §5.3).
+        """Valid, unseen, de-duplicated candidates with the predicted score of their z (spec §5.3);
+        with a ``candidate_filter``, only those it accepts.
 
         Draws chunks of 100, 200, ... latent points until more than ``num_candidates``
         candidates exist (or the chunk budget is spent), then keeps ``num_candidates``
@@ -267,6 +274,7 @@ class AGNetSearch:
         self.generator.eval()
         self.predictor.eval()
         found: dict[Hashable, tuple[ArchKey, float]] = {}
+        rejected: set[Hashable] = set()  # candidates the filter discarded
         for chunk in range(1, s.max_chunks + 1):
             z = self.generator.sample_latent(chunk * s.chunk_size, generator=self.torch_rng,
                                              bound=s.latent_bound)
@@ -278,7 +286,11 @@ class AGNetSearch:
                 if arch is None:
                     continue
                 key = self.codec.dedup_key(arch)
-                if key in self._seen or key in self._pending or key in found:
+                if key in self._seen or key in self._pending or key in found or key in rejected:
+                    continue
+                if self.candidate_filter is not None and not self.candidate_filter(arch):
+                    rejected.add(key)
+                    self.timings.filtered += 1
                     continue
                 found[key] = (arch, score)
             if len(found) > s.num_candidates:
