@@ -110,6 +110,10 @@ class Nb101Oracle(TabularOracle):
     def key_of_hash(self, md5: str) -> tuple[int, ...]:
         return self._keys[self.index_of_hash(md5)]
 
+    def has_hash(self, md5: str) -> bool:
+        """True when the table holds the cell with this official hash."""
+        return str(md5).strip().lower() in self._row_of_hash
+
     def __contains__(self, key: object) -> bool:
         try:
             return _CODEC.cell_hash(tuple(key)) in self._row_of_hash  # type: ignore[arg-type]

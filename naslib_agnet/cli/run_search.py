@@ -15,12 +15,18 @@ from typing import Any
 import numpy as np
 import torch
 
-from ..bridge import NasBench201Space, make_nb201_dataset_api
+from ..bridge import NasBench101Space, NasBench201Space, make_nb101_dataset_api, make_nb201_dataset_api
 from .config import ConfigError, hardware_section, run_dir
 from .registry import get_optimizer_factory
 from .results import RunRecorder
 
-SPACES = {"nasbench201": (NasBench201Space, make_nb201_dataset_api)}
+SPACES = {"nasbench201": (NasBench201Space, make_nb201_dataset_api),
+          "nasbench101": (NasBench101Space, make_nb101_dataset_api)}
+
+
+def _oracle(dataset_api: dict[str, Any]):
+    """The table of a space's dataset_api (``nb201_oracle`` or ``nb101_oracle``)."""
+    return dataset_api["nb101_oracle"] if "nb101_oracle" in dataset_api else dataset_api["nb201_oracle"]
 
 
 def set_seed(seed: int) -> None:
@@ -41,7 +47,7 @@ def build(config: dict[str, Any], data_dir: str | Path, baselines: str = "builti
         raise ConfigError(str(exc)) from None
     space_cls, make_api = SPACES[space_name]
     dataset_api = make_api(data_dir, config["dataset"])
-    hardware = build_hardware(config, data_dir, dataset_api["nb201_oracle"])
+    hardware = build_hardware(config, data_dir, _oracle(dataset_api))
     if hardware is not None:
         dataset_api["hardware"] = hardware
     optimizer = factory(config)
@@ -97,7 +103,7 @@ def run_search(config: dict[str, Any], data_dir: str | Path, progress: bool = Tr
     torch.set_num_threads(1)  # tiny networks: one thread is fastest and lets runs go side by side
     optimizer, dataset_api = build(config, data_dir, baselines)
     out = run_dir(config)
-    oracle = dataset_api["nb201_oracle"]
+    oracle = _oracle(dataset_api)
     hardware = dataset_api.get("hardware")
     recorder = RunRecorder(out, config, splits=dict(oracle.splits),
                            hardware=None if hardware is None else hardware_record(hardware, oracle))
