@@ -32,12 +32,15 @@ import torch
 
 from ..bridge.blackbox import BlackBoxOptimizer
 from .encodings import ENCODERS
+from .encodings_nb101 import ENCODERS as NB101_ENCODERS
 
 #: NASLib's ``MLPPredictor``: ``default_hyperparams`` plus ``fit(epochs=500, loss="mae")``
 MLP_DEFAULTS: dict[str, Any] = {"num_layers": 20, "layer_width": 20, "batch_size": 32, "lr": 0.001,
                                 "regularization": 0.2, "epochs": 500, "loss": "mae"}
 #: NASLib's ``Ensemble.get_ensemble``: predictor type -> encoding of its ``MLPPredictor``
 PREDICTOR_ENCODINGS = {"bananas": "path", "mlp": "adjacency_one_hot"}
+#: search space type -> encoding name -> encoder of a list of ``get_hash()`` tuples
+SPACE_ENCODERS = {"nasbench201": ENCODERS, "nasbench101": NB101_ENCODERS}
 ACQ_FN_TYPES = ("its", "ucb", "ei", "exploit_only")
 ACQ_FN_OPTIMIZATIONS = ("mutation", "random_sampling")
 EXPLORE_FACTOR = 0.5  # NASLib's ``acquisition_function`` defaults
@@ -211,9 +214,10 @@ class Bananas(BlackBoxOptimizer):
 
     def adapt_search_space(self, search_space, scope=None, dataset_api=None):
         space_type = search_space.get_type() if hasattr(search_space, "get_type") else None
-        if space_type != "nasbench201":
-            raise ValueError(f"{type(self).__name__} encodes NB201 architectures only; got search space type "
-                             f"{space_type!r}")
+        if space_type not in SPACE_ENCODERS:
+            raise ValueError(f"{type(self).__name__} encodes {sorted(SPACE_ENCODERS)} architectures only; got "
+                             f"search space type {space_type!r}")
+        self._encode = SPACE_ENCODERS[space_type][PREDICTOR_ENCODINGS[self.predictor_type]]
         super().adapt_search_space(search_space, scope=scope, dataset_api=dataset_api)
 
     # ------------------------------------------------------------------ the search
@@ -241,7 +245,7 @@ class Bananas(BlackBoxOptimizer):
         hashes = [m.arch.get_hash() for m in self.history]
         ytrain = np.array([m.accuracy for m in self.history], dtype=np.float64)
         self.ensemble = MLPEnsemble(self.num_ensemble, **self.mlp_hyperparams)
-        self.ensemble.fit(self._encode(np.array(hashes)), ytrain)
+        self.ensemble.fit(self._encode(hashes), ytrain)
         self.fits += 1
 
         seen = set(evaluated)
@@ -254,7 +258,7 @@ class Bananas(BlackBoxOptimizer):
         self.candidates = candidates
         if not candidates:
             return []
-        predictions = self.ensemble.predict(self._encode(np.array([a.get_hash() for a in candidates])))
+        predictions = self.ensemble.predict(self._encode([a.get_hash() for a in candidates]))
         values = acquisition_values(predictions, ytrain, self.acq_fn_type)
         order = np.argsort(values)
         return [candidates[i] for i in order[-self.k:]]

@@ -6,7 +6,9 @@ The first ``num_init`` epochs evaluate random architectures; the best becomes
 (NASLib's rule): once it is exhausted, ``chosen`` moves to the best neighbour when one
 beat it, and that architecture's neighbourhood is used next; otherwise (a local
 optimum) the search restarts: one random architecture is evaluated and becomes
-``chosen``, and its neighbourhood is used from the next epoch on.
+``chosen``, and its neighbourhood is used from the next epoch on. A neighbourhood that is
+empty from the start (a sub-benchmark's table may hold no neighbour of a cell) counts as a
+local optimum too.
 """
 from __future__ import annotations
 
@@ -42,6 +44,13 @@ class LocalSearch(BlackBoxOptimizer):
             # first move after the initial sample, or the best neighbour improved on ``chosen``
             self.chosen = self.best_arch
             self.nbhd = self.chosen.arch.get_nbhd(dataset_api=self.dataset_api)
+            if not self.nbhd:
+                # no neighbour at all (possible on a sub-benchmark's table, e.g. NB101's 20k cells): a local
+                # optimum, so restart as above
+                self.restarts += 1
+                self.chosen = self.best_arch = self._evaluate(self._random_arch())
+                self.nbhd = self.chosen.arch.get_nbhd(dataset_api=self.dataset_api)
+                return
         model = self._evaluate(self.nbhd.pop().arch)
         if model.accuracy > self.best_arch.accuracy:
             self.best_arch = model
