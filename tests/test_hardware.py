@@ -245,4 +245,4 @@ def test_run_records_feasibility_and_the_report_reads_it(tmp_path, data_dir):
     paths = write_hardware_report(outs, tmp_path / "report", [12, 24], optimizer_order=["agnet_joint", "rs"])
     text = paths[2].read_text()
     assert "pixel3_latency <= 4" in text and "agnet_joint feas" in text
-    assert "over 1 tasks" in text
+    assert "1 tasks; number of tasks where" in text and "| feasibility ratio above rs |" in text

@@ -24,6 +24,7 @@ from __future__ import annotations
 import csv
 import json
 import math
+import re
 import statistics
 from collections.abc import Callable, Iterable
 from pathlib import Path
@@ -161,27 +162,37 @@ def render_markdown(table: dict[tuple[str, str, str], dict], optimizers: list[st
 
 
 def _scoreboard(table: dict, optimizers: list[str], tasks: list[str]) -> list[str]:
-    """How AG-Net (agnet / agnet_joint, the better of the two per task) compares with RS."""
+    """How AG-Net (agnet, agnet_joint, and either of them) compares with RS, task by task."""
     agnets = [o for o in optimizers if o.startswith("agnet")]
     if "rs" not in optimizers or not agnets:
         return []
     datasets = sorted({d for _, d, _ in table})
     out = []
     for dataset in datasets:
-        n = better_mean = optimum = better_feas = 0
-        for task in tasks:
-            rs = table.get((task, dataset, "rs"))
-            ours = [table[(task, dataset, o)] for o in agnets if (task, dataset, o) in table]
-            if rs is None or not ours:
-                continue
-            n += 1
-            better_mean += any(c["mean_val"] > rs["mean_val"] for c in ours if not math.isnan(c["mean_val"]))
-            optimum += any(c["optimum_runs"] > 0 for c in ours)
-            better_feas += all(c["feasibility"] > rs["feasibility"] for c in ours)
-        out += [f"{dataset}: over {n} tasks, AG-Net ({' or '.join(agnets)}) has a higher mean accuracy than rs on "
-                f"{better_mean}, reaches the constrained optimum (best of the runs) on {optimum}, and a higher "
-                f"feasibility ratio than rs ({' and '.join(agnets)} both) on {better_feas}.", ""]
+        pairs = [(table[(t, dataset, "rs")], {o: table[(t, dataset, o)] for o in agnets if (t, dataset, o) in table})
+                 for t in tasks if (t, dataset, "rs") in table]
+        pairs = [(rs, ours) for rs, ours in pairs if ours]
+        if not pairs:
+            continue
+        lines = [f"{dataset}, {len(pairs)} tasks; number of tasks where", "",
+                 "| | " + " | ".join(agnets) + (" | either |" if len(agnets) > 1 else " |"),
+                 "|---|" + "---|" * (len(agnets) + (len(agnets) > 1))]
+        checks = {"mean val above rs": lambda c, rs: not math.isnan(c["mean_val"]) and (
+                      math.isnan(rs["mean_val"]) or c["mean_val"] > rs["mean_val"]),
+                  "constrained optimum found (best of the runs)": lambda c, rs: c["optimum_runs"] > 0,
+                  "feasibility ratio above rs": lambda c, rs: c["feasibility"] > rs["feasibility"]}
+        for name, check in checks.items():
+            counts = [sum(o in ours and check(ours[o], rs) for rs, ours in pairs) for o in agnets]
+            if len(agnets) > 1:
+                counts.append(sum(any(check(c, rs) for c in ours.values()) for rs, ours in pairs))
+            lines.append(f"| {name} | " + " | ".join(map(str, counts)) + " |")
+        out += lines + [""]
     return out
+
+
+def _natural(text: str) -> list:
+    """Sort key that orders 'raspi4_2ms' before 'raspi4_10ms'."""
+    return [int(part) if part.isdigit() else part for part in re.split(r"(\d+)", text)]
 
 
 def write_hardware_report(folders: Iterable[str | Path], out: str | Path, budgets: list[int],
@@ -194,14 +205,17 @@ def write_hardware_report(folders: Iterable[str | Path], out: str | Path, budget
     out = Path(out)
     out.mkdir(parents=True, exist_ok=True)
     task_names = {}
-    for r in runs:  # the compare task folder name when there is one, else "metric <= limit"
+    for r in runs:  # the compare task folder (the folder above {search_space}/{dataset}/...), else "metric <= limit"
         parts = Path(r["path"]).parts
-        task_names[r["path"]] = next((t for t in (task_order or []) if t in parts), _task_of(r))
+        named = [t for t in (task_order or []) if t in parts]
+        if not named and len(parts) >= 6 and parts[-5] == r["search_space"]:
+            named = [parts[-6]]
+        task_names[r["path"]] = named[0] if named else _task_of(r)
     groups = _group(runs, lambda r: task_names[r["path"]])
     optimizers = list(optimizer_order or sorted({k[2] for k in groups}))
     optimizers += sorted({k[2] for k in groups} - set(optimizers))
     tasks = [t for t in (task_order or []) if t in {k[0] for k in groups}]
-    tasks += sorted({k[0] for k in groups} - set(tasks))
+    tasks += sorted({k[0] for k in groups} - set(tasks), key=_natural)
     rows, run_rows, final = [], [], {}
     for budget in budgets:
         for key, members in groups.items():
