@@ -197,8 +197,12 @@ def _natural(text: str) -> list:
 
 def write_hardware_report(folders: Iterable[str | Path], out: str | Path, budgets: list[int],
                           optimizer_order: list[str] | None = None, task_order: list[str] | None = None,
-                          log: Callable[[str], None] = print) -> list[Path]:
-    """Write the three report files for the hardware-aware runs among ``folders``; returns their paths."""
+                          log: Callable[[str], None] = print, root: str | Path | None = None) -> list[Path]:
+    """Write the three report files for the hardware-aware runs among ``folders``; returns their paths.
+
+    A run's task is the name in ``task_order`` found in its path, else, when ``root`` is given, the
+    folder under ``root`` above ``{search_space}/{dataset}/...`` (a ``compare.tasks`` folder), else
+    ``"metric <= limit"``."""
     runs = [r for r in (load_hardware_run(f) for f in folders) if r is not None]
     if not runs:
         return []
@@ -208,8 +212,9 @@ def write_hardware_report(folders: Iterable[str | Path], out: str | Path, budget
     for r in runs:  # the compare task folder (the folder above {search_space}/{dataset}/...), else "metric <= limit"
         parts = Path(r["path"]).parts
         named = [t for t in (task_order or []) if t in parts]
-        if not named and len(parts) >= 6 and parts[-5] == r["search_space"]:
-            named = [parts[-6]]
+        if not named and root is not None:
+            rel = Path(r["path"]).resolve().relative_to(Path(root).resolve()).parts
+            named = [rel[0]] if len(rel) == 6 else []
         task_names[r["path"]] = named[0] if named else _task_of(r)
     groups = _group(runs, lambda r: task_names[r["path"]])
     optimizers = list(optimizer_order or sorted({k[2] for k in groups}))

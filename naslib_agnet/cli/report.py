@@ -291,6 +291,6 @@ def run_report(run_root: str | Path, budgets: list[int] | None = None, out: str 
     if hardware:
         longest = max(len(load_run(p).best_val) for p in hardware)
         hw_budgets = budgets or [b for b in STANDARD_BUDGETS if b < longest] + [longest]
-        paths += write_hardware_report(hardware, Path(out or run_root), hw_budgets, log=log)
+        paths += write_hardware_report(hardware, Path(out or run_root), hw_budgets, log=log, root=run_root)
         log(f"hardware report: {len(hardware)} runs made under a hardware metric, from {run_root}")
     return paths
