@@ -71,6 +71,9 @@ def test_grid_writes_runs_and_a_table_matching_the_summaries(grid):
         assert float(r["test_mean"]) == pytest.approx(statistics.mean(tests), abs=1e-9)
         assert float(r["test_std"]) == pytest.approx(statistics.stdev(tests), abs=1e-9)
         assert int(r["n_seeds"]) == 2 and r["source"] == "naslib_agnet"
+        walls = [originals[(r["optimizer"], s)][0]["wall_time_s"] for s in (0, 1)]
+        assert float(r["wall_s_mean"]) == pytest.approx(statistics.mean(walls), abs=1e-9)
+        assert f"| {r['optimizer']} | 2 | {statistics.mean(walls):.1f} |" in md
         assert (f"{statistics.mean(vals):.2f} ± {statistics.stdev(vals):.2f} / "
                 f"{statistics.mean(tests):.2f} ± {statistics.stdev(tests):.2f}") in md
 

@@ -35,6 +35,7 @@ class RunRecord:
     finished: bool | None
     best_val: list[float]
     best_test: list[float | None] | None  # None: no test accuracy (NASLib folders)
+    wall_time_s: float | None = None  # the run's search time (summary.json); None for NASLib folders
 
 
 def find_run_folders(root: str | Path) -> list[Path]:
@@ -76,7 +77,7 @@ def load_run(path: str | Path) -> RunRecord:
                          str(s.get("dataset", layout["dataset"])), str(s.get("optimizer", layout["optimizer"])),
                          str(s.get("config_id", layout["config_id"])), str(s.get("seed", layout["seed"])),
                          bool(s.get("finished")), [float(x["best_val_acc"]) for x in q],
-                         [x.get("best_test_acc") for x in q])
+                         [x.get("best_test_acc") for x in q], s.get("wall_time_s"))
     try:
         config, trajectory = json.loads((path / "errors.json").read_text())
         valid = list(trajectory["valid_acc"])
@@ -141,7 +142,8 @@ def table_rows(groups: list[Group], budgets: list[int]) -> list[dict[str, Any]]:
             row = {"search_space": g.search_space, "dataset": g.dataset, "optimizer": g.name, "source": g.source,
                    "config_id": g.config_id, "budget": b, "n_seeds": len(reached), "n_runs": len(g.runs),
                    "val_mean": None, "val_std": None, "test_mean": None, "test_std": None,
-                   "test_note": "" if g.source == "naslib_agnet" else NASLIB_TEST_NOTE}
+                   "test_note": "" if g.source == "naslib_agnet" else NASLIB_TEST_NOTE,
+                   "wall_s_mean": _mean_wall_time(g.runs)}
             if reached:
                 row["val_mean"], row["val_std"] = mean_std([r.best_val[b - 1] for r in reached])
                 tests = [r.best_test[b - 1] for r in reached if r.best_test is not None]
@@ -149,6 +151,12 @@ def table_rows(groups: list[Group], budgets: list[int]) -> list[dict[str, Any]]:
                     row["test_mean"], row["test_std"] = mean_std([float(t) for t in tests])
             rows.append(row)
     return rows
+
+
+def _mean_wall_time(runs: list[RunRecord]) -> float | None:
+    """Mean search time of the group's finished runs (s); None when none recorded one."""
+    times = [r.wall_time_s for r in runs if r.finished and r.wall_time_s is not None]
+    return statistics.mean(times) if times else None
 
 
 def format_mean_std(mean, std) -> str:
@@ -160,8 +168,8 @@ def render_markdown(groups: list[Group], rows: list[dict], budgets: list[int]) -
     by = {(r["search_space"], r["dataset"], r["optimizer"], r["config_id"], r["budget"]): r for r in rows}
     lines = [("Mean ± std (sample std over seeds) of the best-by-validation architecture after q queries: "
               "validation accuracy / that architecture's test accuracy (%)."), "",
-             "| dataset | optimizer | seeds | " + " | ".join(f"q={b}" for b in budgets) + " |",
-             "|---|---|---|" + "---|" * len(budgets)]
+             "| dataset | optimizer | seeds | s/run | " + " | ".join(f"q={b}" for b in budgets) + " |",
+             "|---|---|---|---|" + "---|" * len(budgets)]
     naslib = partial = unfinished = False
     for g in groups:
         cells = []
@@ -179,7 +187,9 @@ def render_markdown(groups: list[Group], rows: list[dict], budgets: list[int]) -
         seeds = str(len(g.runs)) + (f" ({n_unfinished} unfinished)" if n_unfinished else "")
         unfinished |= bool(n_unfinished)
         ds = f"{g.search_space}/{g.dataset}" if multi_space else g.dataset
-        lines.append(f"| {ds} | {g.name} | {seeds} | " + " | ".join(cells) + " |")
+        wall = _mean_wall_time(g.runs)
+        wall = "–" if wall is None else f"{wall:.1f}"
+        lines.append(f"| {ds} | {g.name} | {seeds} | {wall} | " + " | ".join(cells) + " |")
     notes = []
     if naslib:
         notes.append("† Folders written by NASLib's own runner (errors.json only): best-so-far = running max of "
@@ -190,13 +200,14 @@ def render_markdown(groups: list[Group], rows: list[dict], budgets: list[int]) -
         notes.append("(n=k): only k seeds had reached that many queries; the mean is over those.")
     if unfinished:
         notes.append("unfinished: interrupted runs, counted with the queries they completed.")
-    notes.append("–: no run reached that budget.")
+    notes.append("s/run: mean wall time of a finished run's search (queries, proposals, training), as in its "
+                 "summary.json; NASLib folders record none. –: no run reached that budget.")
     return "\n".join(lines + [""] + notes) + "\n"
 
 
 def write_csv(path: Path, rows: list[dict]) -> None:
     cols = ["search_space", "dataset", "optimizer", "source", "config_id", "budget", "n_seeds", "n_runs",
-            "val_mean", "val_std", "test_mean", "test_std", "test_note"]
+            "val_mean", "val_std", "test_mean", "test_std", "test_note", "wall_s_mean"]
     with path.open("w", newline="") as fh:
         w = csv.DictWriter(fh, fieldnames=cols)
         w.writeheader()
