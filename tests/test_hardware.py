@@ -246,3 +246,30 @@ def test_run_records_feasibility_and_the_report_reads_it(tmp_path, data_dir):
     text = paths[2].read_text()
     assert "pixel3_latency <= 4" in text and "agnet_joint feas" in text
     assert "1 tasks; number of tasks where" in text and "| feasibility ratio above rs |" in text
+
+
+def test_compare_tasks_of_the_table5_grid_and_their_errors():
+    from naslib_agnet.cli.compare import load_compare_config, parse_compare, plan_cells
+
+    config = load_compare_config("configs/compare_hw_nb201.yaml")
+    spec = parse_compare(config)
+    assert spec.optimizers == ["agnet", "agnet_joint", "rs"] and spec.datasets == [IN16]
+    assert len(spec.tasks) == 20 and spec.tasks["raspi4_10ms"] == {"hardware.metric": "raspi4_latency",
+                                                                  "hardware.limit": 10}
+    config["compare"]["seeds"] = 1
+    cells = plan_cells(config, parse_compare(config))
+    assert len(cells) == 60
+    assert parse_compare(load_compare_config("configs/compare_hw_nb201.yaml", ["compare.tasks",
+                                                                               "{t: {hardware.limit: 2.5}}"])).tasks
+    cell = next(c for c in cells if c.task == "fpga_2ms" and c.optimizer == "agnet_joint")
+    assert cell.config["hardware"] == {"table": "hw-nas-bench", "metric": "fpga_latency", "limit": 2}
+    assert cell.out.parts[-7:-5] == ("hw_compare", "fpga_2ms") and cell.label.startswith("fpga_2ms: ")
+    for tasks, message in (({"a b": {"hardware.limit": 1}}, "must be a non-empty folder name"),
+                           ({"t": {"optimizer": "rs"}}, "set by the grid"),
+                           ({"t": {"hardware.speed": 1}}, "not a config key"),
+                           ({"t": {"hardware.metric": "edgegpu_latency", "hardware.limit": "fast"}},
+                            "'hardware.limit' must be of type float"),
+                           ([], "non-empty mapping")):
+        config["compare"]["tasks"] = tasks
+        with pytest.raises(ConfigError, match=message):
+            parse_compare(config)

@@ -55,6 +55,9 @@ def load_config(path: str | os.PathLike[str] | None, overrides: list[str] | None
         if not isinstance(loaded, dict):
             raise ConfigError(f"config file {path} must hold a mapping of keys, got {type(loaded).__name__}")
         _merge(config, loaded, source=str(path))
+    hardware = config.get("hardware")
+    if isinstance(hardware, dict) and type(hardware.get("limit")) is int:
+        hardware["limit"] = float(hardware["limit"])  # 'limit: 4' in a file: overrides such as 2.5 stay valid
     apply_overrides(config, overrides or [])
     AGNetSettings.from_mapping({f.name: config["search"]["agnet_" + f.name] for f in fields(AGNetSettings)})
     hardware_section(config)
