@@ -273,3 +273,20 @@ def test_compare_tasks_of_the_table5_grid_and_their_errors():
         config["compare"]["tasks"] = tasks
         with pytest.raises(ConfigError, match=message):
             parse_compare(config)
+
+
+def test_every_hw_nas_bench_column_works_as_a_constraint(data_dir):
+    oracle = load_nb201_oracle(data_dir, "cifar10")
+    table = load_metric_table("hw-nas-bench", data_dir, "cifar10")
+    columns = ["edgegpu_latency", "edgegpu_energy", "raspi4_latency", "edgetpu_latency", "pixel3_latency",
+               "eyeriss_latency", "eyeriss_energy", "eyeriss_arithmetic_intensity", "fpga_latency", "fpga_energy"]
+    assert table.metric_names == columns
+    for column in columns:
+        values = table.values(column)
+        limit = float(np.nanmedian(values))
+        hw = HardwareObjective(table, column, limit)
+        arch, acc, value = hw.constrained_optimum(oracle)
+        assert value <= limit and hw.is_feasible(arch)
+        device = column.split("_")[0]
+        assert hw.condition.sum() == 1 and hw.condition[["edgegpu", "raspi4", "edgetpu", "pixel3", "eyeriss",
+                                                         "fpga"].index(device)] == 1
