@@ -88,8 +88,8 @@ def naslib_baseline_factory(name: str) -> Factory:
     if not naslib_importable():
         raise ValueError(f"--baselines naslib needs NASLib importable (for {name!r}); put a checkout of "
                          "https://github.com/automl/NASLib (Develop branch) on PYTHONPATH or use --baselines builtin")
-    apply_naslib_compat()
     try:
+        apply_naslib_compat()
         import naslib.optimizers as naslib_optimizers  # type: ignore[import-not-found]
     except Exception as exc:
         raise ValueError(f"--baselines naslib: NASLib is on the path but 'import naslib.optimizers' failed "
