@@ -17,7 +17,9 @@ For every (task, dataset, optimizer) and query budget B, over the runs (seeds):
   accuracy rank and metric rank among the first B, feasible or not), for reference.
 
 Writes ``hardware_results.csv`` (every budget), ``hardware_runs.csv`` (one row per run and
-budget, with its Pareto front) and ``hardware_results.md`` (the largest budget).
+budget, with its Pareto front), ``hardware_results.md`` (the largest budget) and
+``hardware_fronts.png`` (per task: each optimizer's Pareto front of all its runs' evaluated
+architectures, the constraint and the table's constrained optimum).
 """
 from __future__ import annotations
 
@@ -35,6 +37,7 @@ import numpy as np
 from ..search.multiobjective import feasible, hypervolume, pareto_front
 
 CSV_NAME, RUNS_CSV_NAME, MD_NAME = "hardware_results.csv", "hardware_runs.csv", "hardware_results.md"
+PNG_NAME = "hardware_fronts.png"
 
 
 def load_hardware_run(folder: str | Path) -> dict[str, Any] | None:
@@ -70,7 +73,7 @@ def run_metrics(run: dict[str, Any], budget: int) -> dict[str, Any]:
     ranks = np.argsort(np.argsort(-val, kind="stable"), kind="stable") + np.argsort(
         np.argsort(np.where(np.isnan(metric), np.inf, metric), kind="stable"), kind="stable")
     pick = int(np.argmin(ranks))
-    return {"queries": len(queries), "best_feasible_val": last.get("best_feasible_val_acc"),
+    return {"queries": len(queries), "limit": limit, "best_feasible_val": last.get("best_feasible_val_acc"),
             "best_feasible_test": last.get("best_feasible_test_acc"),
             "best_feasible_metric": last.get("best_feasible_metric"),
             "best_feasible_arch": last.get("best_feasible_arch"),
@@ -134,7 +137,10 @@ def render_markdown(table: dict[tuple[str, str, str], dict], optimizers: list[st
     lines = [f"Budget: {budget} queries. Accuracy = NAS-Bench-201 validation accuracy (%); metric values in the "
              "table's units. best = best of the runs (val, metric); mean = mean ± std of the runs' best feasible "
              "val; feas = mean share of evaluated architectures meeting the constraint; opt = runs that found the "
-             "table's constrained optimum; HV = mean hypervolume relative to the whole table's.", ""]
+             "table's constrained optimum; HV = mean hypervolume of each run's evaluated architectures "
+             "(validation accuracy up, metric down) against the reference point (lowest validation accuracy, "
+             "highest metric value of the whole table), divided by the whole table's hypervolume (1 = the table's "
+             "Pareto front).", ""]
     for dataset in datasets:
         if len(datasets) > 1:
             lines += [f"### {dataset}", ""]
@@ -245,4 +251,53 @@ def write_hardware_report(folders: Iterable[str | Path], out: str | Path, budget
                 for row in data:
                     writer.writerow({k: json.dumps(v) if isinstance(v, list) else v for k, v in row.items()})
     paths[2].write_text(render_markdown(final, optimizers, tasks, max(budgets)))
+    try:
+        import matplotlib  # noqa: F401
+    except ImportError:
+        log("hardware report: matplotlib is not installed, so no plot")
+    else:
+        plot_fronts(final, optimizers, tasks, out / PNG_NAME)
+        paths.append(out / PNG_NAME)
     return paths
+
+
+def plot_fronts(table: dict[tuple[str, str, str], dict], optimizers: list[str], tasks: list[str], path: Path) -> None:
+    """One panel per (task, dataset): each optimizer's front over the union of its runs."""
+    import matplotlib
+
+    matplotlib.use("Agg")
+    import matplotlib.pyplot as plt
+
+    keys = [(t, d) for t in tasks for d in sorted({k[1] for k in table}) if any((t, d, o) in table for o in optimizers)]
+    if not keys:
+        return
+    cols = min(5, len(keys))
+    rows = math.ceil(len(keys) / cols)
+    fig, axes = plt.subplots(rows, cols, figsize=(3.2 * cols, 2.8 * rows), squeeze=False)
+    for ax, (task, dataset) in zip(axes.flat, keys):
+        limit = optimum = None
+        for o in optimizers:
+            agg = table.get((task, dataset, o))
+            if agg is None:
+                continue
+            val = np.concatenate([m["points"][0] for m in agg["per_run"]])
+            metric = np.concatenate([m["points"][1] for m in agg["per_run"]])
+            front = pareto_front(val, metric)
+            ax.step(metric[front], val[front], where="post", label=o, lw=1.2)
+            limit = agg["per_run"][0].get("limit")
+            optimum = (agg["optimum_metric"], agg["optimum_val"])
+        if limit is not None and math.isfinite(limit):
+            ax.axvline(limit, color="grey", ls="--", lw=0.8)
+        if optimum and optimum[0] is not None:
+            ax.plot(*optimum, marker="*", color="black", ms=8, ls="none", label="constrained optimum")
+            ax.set_ylim(bottom=optimum[1] - 8)  # the interesting part: near the constrained optimum
+        ax.set_title(task if len({k[1] for k in keys}) == 1 else f"{task} ({dataset})", fontsize=9)
+        ax.tick_params(labelsize=7)
+    for ax in list(axes.flat)[len(keys):]:
+        ax.axis("off")
+    axes.flat[0].legend(fontsize=7)
+    fig.supxlabel("metric (lower is better)", fontsize=9)
+    fig.supylabel("validation accuracy (%)", fontsize=9)
+    fig.tight_layout()
+    fig.savefig(path, dpi=110)
+    plt.close(fig)

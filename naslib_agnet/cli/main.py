@@ -86,10 +86,13 @@ def cmd_compare(args: argparse.Namespace) -> int:
 
 
 def cmd_report(args: argparse.Namespace) -> int:
+    from .hardware_report import MD_NAME as HARDWARE_MD_NAME
     from .report import MD_NAME, run_report
 
     paths = run_report(args.run_dir, budgets=args.budgets, out=args.out)
-    print(next(p for p in paths if p.name == MD_NAME).read_text())
+    for path in paths:
+        if path.name in (MD_NAME, HARDWARE_MD_NAME):
+            print(path.read_text())
     print("wrote " + ", ".join(str(p) for p in paths))
     return 0
 
