@@ -8,7 +8,9 @@ on NASLib's own ``NasBench201SearchSpace``, with NASLib's NB201 ``dataset_api`` 
 the same table; see :class:`naslib_agnet.cli.registry.NASLibBaseline`). Every run is one
 sequential process-local loop (no worker processes). It then reports, per implementation,
 mean ± std over seeds of the best validation accuracy after ``--queries`` queries, and the
-difference built-in minus NASLib (target: |difference| <= 0.15 points).
+difference built-in minus NASLib (target: |difference| <= 0.15 points). "search s/run" is the
+run's search time as its summary.json records it (the sum of the per-query times: proposals,
+training, queries; not the set-up of the data tables).
 
 Needs NASLib importable (a Develop checkout on PYTHONPATH, see docs/naslib.md). Run
 folders go under ``--runs`` (finished runs are reused, so an interrupted check resumes);
@@ -92,7 +94,7 @@ def aggregate(results: list[dict]) -> list[dict]:
 
 def markdown(rows: list[dict], queries: int) -> str:
     lines = [f"| optimizer | dataset | seeds | built-in best val @{queries} | NASLib best val @{queries} | "
-             f"difference (built-in − NASLib) | within ±{TARGET} | s/run built-in | s/run NASLib |",
+             f"difference (built-in − NASLib) | within ±{TARGET} | search s/run built-in | search s/run NASLib |",
              "|---|---|---|---|---|---|---|---|---|"]
     for row in rows:
         b, n = row["builtin"], row["naslib"]
@@ -101,7 +103,7 @@ def markdown(rows: list[dict], queries: int) -> str:
         n_seeds = len(seeds) if isinstance(seeds, list) else f"{b['n']}/{n['n']}"
         diff = f"{row['diff_val']:+.2f}" if "diff_val" in row else "n/a"
         ok = ("yes" if row["within_target"] else "**no**") if "within_target" in row else "n/a"
-        wall = lambda d: "n/a" if d["elapsed_s_mean"] is None else f"{d['elapsed_s_mean']:.1f}"  # noqa: E731
+        wall = lambda d: "n/a" if d["search_time_s_mean"] is None else f"{d['search_time_s_mean']:.1f}"  # noqa: E731
         lines.append(f"| {row['optimizer']} | {row['dataset']} | {n_seeds} | {cell(b)} | {cell(n)} | {diff} | {ok} "
                      f"| {wall(b)} | {wall(n)} |")
     return "\n".join(lines)
