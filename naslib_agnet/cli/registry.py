@@ -199,6 +199,10 @@ class NASLibBaseline:
             self._table = _RecordingTable(nb201_naslib_data(dataset_api["nb201_oracle"], dataset_api["dataset"]))
             search_space, dataset_api = _light_nb201(NasBench201SearchSpace)(), {"nb201_data": self._table}
             search_space.instantiate_model = False
+        elif not type(search_space).__module__.startswith("naslib."):
+            raise ValueError(f"--baselines naslib runs NASLib's optimizers on nasbench201 only (NASLib's own space "
+                             f"given this package's NB201 data); got {type(search_space).__name__}: use --baselines "
+                             "builtin for this search space")
         self.optimizer.adapt_search_space(search_space, scope=scope, dataset_api=dataset_api)
 
     def new_epoch(self, epoch):
