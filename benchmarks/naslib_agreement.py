@@ -60,14 +60,23 @@ def run_one(optimizer: str, dataset: str, seed: int, impl: str, data_dir: str, r
             "run_dir": str(summary_path.parent)}
 
 
+def finished(runs: Path, optimizer: str, dataset: str, seed: int, impl: str) -> bool:
+    from naslib_agnet.cli.config import load_config, run_dir
+
+    cfg = load_config(None, ["optimizer", optimizer, "dataset", dataset, "seed", str(seed), "out_dir", str(runs / impl)])
+    path = run_dir(cfg) / "summary.json"
+    return path.is_file() and bool(json.loads(path.read_text()).get("finished"))
+
+
 def mean_std(values: list[float]) -> tuple[float, float]:
     return statistics.mean(values), (statistics.stdev(values) if len(values) > 1 else 0.0)
 
 
 def aggregate(results: list[dict]) -> list[dict]:
     rows = []
+    order = list(dict.fromkeys(r["optimizer"] for r in results))  # as given on the command line
     keys = sorted({(r["optimizer"], r["dataset"]) for r in results},
-                  key=lambda k: (k[0], DATASETS.index(k[1]) if k[1] in DATASETS else 99))
+                  key=lambda k: (order.index(k[0]), DATASETS.index(k[1]) if k[1] in DATASETS else 99))
     for optimizer, dataset in keys:
         row = {"optimizer": optimizer, "dataset": dataset}
         seeds = {}
@@ -120,7 +129,8 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--queries", type=int, default=192, help="queries per run (search.epochs)")
     parser.add_argument("--json", default=str(REPO / "docs" / "naslib_agreement.json"))
     parser.add_argument("--md", default=None, help="also write the markdown table to this file")
-    parser.add_argument("--report-only", action="store_true", help="aggregate finished runs only, run nothing")
+    parser.add_argument("--report-only", action="store_true",
+                        help="run nothing: aggregate the (optimizer, dataset, seed) cells both implementations finished")
     args = parser.parse_args(argv)
 
     import torch
@@ -137,15 +147,9 @@ def main(argv: list[str] | None = None) -> int:
     for optimizer in args.optimizers:
         for seed in seeds:  # seed-major: an interrupted check has about as many seeds for every dataset
             for dataset in args.datasets:
+                if args.report_only and not all(finished(runs, optimizer, dataset, seed, impl) for impl in IMPLS):
+                    continue  # only seeds both implementations finished
                 for impl in IMPLS:
-                    if args.report_only:
-                        from naslib_agnet.cli.config import load_config, run_dir
-
-                        cfg = load_config(None, ["optimizer", optimizer, "dataset", dataset, "seed", str(seed),
-                                                 "out_dir", str(runs / impl)])
-                        path = run_dir(cfg) / "summary.json"
-                        if not (path.is_file() and json.loads(path.read_text()).get("finished")):
-                            continue
                     res = run_one(optimizer, dataset, seed, impl, args.data_dir, runs, args.queries)
                     results.append(res)
                     took = "reused" if res["reused"] else f"{res['elapsed_s']:.1f} s"
