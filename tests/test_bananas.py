@@ -176,3 +176,22 @@ def test_bananas_beats_random_search(api):
     rs = np.mean([best(RandomSearch, s) for s in seeds])
     bananas = np.mean([best(Bananas, s, mlp_epochs=60, mlp_num_layers=5) for s in seeds])
     assert bananas > rs
+
+
+@pytest.mark.parametrize("loss", ["mae", "mse"])
+def test_mlp_ensemble_numpy_gradient_matches_autograd(loss):
+    torch.manual_seed(0)
+    ens = MLPEnsemble(3, num_layers=5, layer_width=7, loss=loss, regularization=0.2)
+    ens._init(11)
+    ens._params = ens.flat.detach().numpy()
+    rng = np.random.RandomState(0)
+    x = rng.rand(3, 9, 11).astype(np.float32)
+    y = (rng.rand(3, 9) * 10).astype(np.float32)
+    grad = np.zeros_like(ens._params)
+    value = ens._loss_and_grad(x, y, grad)
+    reference = ens._torch_loss(torch.from_numpy(x), torch.from_numpy(y))
+    reference.backward()
+    assert value == pytest.approx(reference.item(), rel=1e-5)
+    np.testing.assert_allclose(grad, ens.flat.grad.numpy(), rtol=1e-4, atol=1e-6)
+    np.testing.assert_allclose(ens._np_forward(x)[..., 0], ens._forward(torch.from_numpy(x)).detach().numpy(),
+                               rtol=1e-5, atol=1e-5)
