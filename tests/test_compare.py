@@ -47,7 +47,7 @@ def grid(tmp_path_factory, data_dir):
 
 def test_compare_config_holds_the_nb201_grid():
     spec = parse_compare(load_config(COMPARE))
-    assert spec.optimizers == ["agnet", "rs", "re", "ls"]
+    assert spec.optimizers == ["agnet", "rs", "re", "ls", "bananas", "npenas"]
     assert spec.datasets == ["cifar10", "cifar100", "ImageNet16-120"]
     assert spec.seeds == list(range(10)) and spec.budgets == [16, 32, 48, 96, 144, 192]
     assert load_config(COMPARE)["out_dir"] == "runs/compare"
