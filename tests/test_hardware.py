@@ -290,3 +290,19 @@ def test_every_hw_nas_bench_column_works_as_a_constraint(data_dir):
         device = column.split("_")[0]
         assert hw.condition.sum() == 1 and hw.condition[["edgegpu", "raspi4", "edgetpu", "pixel3", "eyeriss",
                                                          "fpga"].index(device)] == 1
+
+
+def test_scoreboard_counts_a_mean_only_without_extra_empty_runs():
+    from naslib_agnet.cli.hardware_report import _scoreboard
+
+    def cell(mean, none, feas, opt):
+        return {"mean_val": mean, "no_feasible": none, "feasibility": feas, "optimum_runs": opt}
+
+    table = {("t1", IN16, "rs"): cell(40.0, 0, 0.1, 0), ("t1", IN16, "agnet"): cell(41.0, 2, 0.05, 1),
+             ("t1", IN16, "agnet_joint"): cell(39.0, 0, 0.5, 0),
+             ("t2", IN16, "rs"): cell(40.0, 0, 0.9, 0), ("t2", IN16, "agnet"): cell(40.5, 0, 0.95, 0),
+             ("t2", IN16, "agnet_joint"): cell(40.5, 0, 0.85, 1)}
+    text = "\n".join(_scoreboard(table, ["agnet", "agnet_joint", "rs"], ["t1", "t2"]))
+    assert "| mean val above rs | 1 | 1 | 1 |" in text  # t1's agnet mean has two empty runs: not counted
+    assert "| constrained optimum found (best of the runs) | 1 | 1 | 2 |" in text
+    assert "| feasibility ratio above rs | 1 | 1 | 2 |" in text
