@@ -10,7 +10,8 @@ sequential process-local loop (no worker processes). It then reports, per implem
 mean ± std over seeds of the best validation accuracy after ``--queries`` queries, and the
 difference built-in minus NASLib (target: |difference| <= 0.15 points). "search s/run" is the
 run's search time as its summary.json records it (the sum of the per-query times: proposals,
-training, queries; not the set-up of the data tables).
+training, queries; not the set-up of the data tables); "distinct archs" is the mean number of
+different architectures among the queries (NASLib's BANANAS/NPENAS may evaluate one twice).
 
 Needs NASLib importable (a Develop checkout on PYTHONPATH, see docs/naslib.md). Run
 folders go under ``--runs`` (finished runs are reused, so an interrupted check resumes);
@@ -54,8 +55,9 @@ def run_one(optimizer: str, dataset: str, seed: int, impl: str, data_dir: str, r
     summary = json.loads(summary_path.read_text())
     assert summary["num_queries"] == queries, summary_path
     last = summary["queries"][queries - 1]
+    distinct = len({tuple(q["arch"]) for q in summary["queries"][:queries]})
     return {"optimizer": optimizer, "dataset": dataset, "seed": seed, "impl": impl,
-            "best_val_acc": last["best_val_acc"], "best_test_acc": last["best_test_acc"],
+            "best_val_acc": last["best_val_acc"], "best_test_acc": last["best_test_acc"], "distinct_archs": distinct,
             "search_time_s": summary["wall_time_s"], "elapsed_s": elapsed, "reused": reused,
             "run_dir": str(summary_path.parent)}
 
@@ -86,11 +88,12 @@ def aggregate(results: list[dict]) -> list[dict]:
             vals = [r["best_val_acc"] for r in sel]
             tests = [r["best_test_acc"] for r in sel]
             row[impl] = {"n": len(vals), "val_mean": None, "val_std": None, "test_mean": None,
-                         "search_time_s_mean": None, "elapsed_s_mean": None}
+                         "search_time_s_mean": None, "elapsed_s_mean": None, "distinct_archs_mean": None}
             if vals:
                 row[impl]["val_mean"], row[impl]["val_std"] = mean_std(vals)
                 row[impl]["test_mean"] = statistics.mean(tests)
                 row[impl]["search_time_s_mean"] = statistics.mean(r["search_time_s"] for r in sel)
+                row[impl]["distinct_archs_mean"] = statistics.mean(r["distinct_archs"] for r in sel)
                 elapsed = [r["elapsed_s"] for r in sel if r["elapsed_s"] is not None]
                 row[impl]["elapsed_s_mean"] = statistics.mean(elapsed) if elapsed else None
         row["seeds"] = seeds["builtin"] if seeds["builtin"] == seeds["naslib"] else seeds
@@ -103,8 +106,9 @@ def aggregate(results: list[dict]) -> list[dict]:
 
 def markdown(rows: list[dict], queries: int) -> str:
     lines = [f"| optimizer | dataset | seeds | built-in best val @{queries} | NASLib best val @{queries} | "
-             f"difference (built-in − NASLib) | within ±{TARGET} | search s/run built-in | search s/run NASLib |",
-             "|---|---|---|---|---|---|---|---|---|"]
+             f"difference (built-in − NASLib) | within ±{TARGET} | distinct archs built-in / NASLib "
+             "| search s/run built-in | search s/run NASLib |",
+             "|---|---|---|---|---|---|---|---|---|---|"]
     for row in rows:
         b, n = row["builtin"], row["naslib"]
         cell = lambda d: "n/a" if d["val_mean"] is None else f"{d['val_mean']:.2f} ± {d['val_std']:.2f}"  # noqa: E731
@@ -113,8 +117,9 @@ def markdown(rows: list[dict], queries: int) -> str:
         diff = f"{row['diff_val']:+.2f}" if "diff_val" in row else "n/a"
         ok = ("yes" if row["within_target"] else "**no**") if "within_target" in row else "n/a"
         wall = lambda d: "n/a" if d["search_time_s_mean"] is None else f"{d['search_time_s_mean']:.1f}"  # noqa: E731
+        distinct = lambda d: "n/a" if d["distinct_archs_mean"] is None else f"{d['distinct_archs_mean']:.1f}"  # noqa: E731
         lines.append(f"| {row['optimizer']} | {row['dataset']} | {n_seeds} | {cell(b)} | {cell(n)} | {diff} | {ok} "
-                     f"| {wall(b)} | {wall(n)} |")
+                     f"| {distinct(b)} / {distinct(n)} | {wall(b)} | {wall(n)} |")
     return "\n".join(lines)
 
 
