@@ -1,0 +1,53 @@
+"""Validity of AG-Net's generator after the first hardware-aware retraining.
+
+For seeds 0..N-1: draw the 16 initial architectures as the runner does (the bridge's random
+sampling under ``set_seed``), run one retraining (30 epochs, spec §7 settings from
+``configs/agnet_hw_nb201_ImageNet16-120.yaml`` plus the given overrides), then decode 1,000
+latent points z ~ U[-3, 3] and count the valid cells.
+
+Usage: python benchmarks/hw_first_iteration.py --data-dir ../shared/data [--seeds 4] [KEY VALUE ...]
+e.g.   python benchmarks/hw_first_iteration.py --data-dir ../shared/data search.agnet_metric_weight 1.0
+"""
+from __future__ import annotations
+
+import argparse
+
+import torch
+
+from naslib_agnet.cli.config import load_config
+from naslib_agnet.cli.run_search import build, set_seed
+from naslib_agnet.spaces import sample_discrete
+
+CONFIG = "configs/agnet_hw_nb201_ImageNet16-120.yaml"
+
+
+def valid_after_first_retraining(data_dir: str, seed: int, overrides: list[str], draws: int = 1000) -> int:
+    config = load_config(CONFIG, ["seed", str(seed), *overrides])
+    set_seed(seed)
+    optimizer, _ = build(config, data_dir)
+    for epoch in range(optimizer.settings.num_init):
+        optimizer.new_epoch(epoch)
+    search = optimizer.search
+    search.retrain()
+    with torch.no_grad():
+        search.generator.eval()
+        z = search.generator.sample_latent(draws, generator=torch.Generator().manual_seed(1), bound=3.0)
+        node_logits, edge_logits = search.generator.generate(z)
+        types, edges = sample_discrete(node_logits, edge_logits, generator=torch.Generator().manual_seed(2))
+    return sum(arch is not None for arch in search.codec.decode(types, edges))
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--data-dir", default="../shared/data")
+    parser.add_argument("--seeds", type=int, default=4)
+    parser.add_argument("overrides", nargs="*", help="NASLib-style KEY VALUE overrides of the config")
+    args = parser.parse_args()
+    torch.set_num_threads(1)
+    valid = [valid_after_first_retraining(args.data_dir, s, args.overrides) for s in range(args.seeds)]
+    print(f"{CONFIG} {' '.join(args.overrides)}: valid of 1,000 samples after the first retraining, "
+          f"seeds 0-{args.seeds - 1}: {valid}")
+
+
+if __name__ == "__main__":
+    main()
