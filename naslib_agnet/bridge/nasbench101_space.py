@@ -51,6 +51,7 @@ import numpy as np
 from ..benchmarks import BenchmarkDataError, Nb101Oracle, load_nb101_20k_oracle, load_nb101_pickle_oracle
 from ..spaces.nasbench101 import NB101_OPS, InvalidCellError, NasBench101Codec, cell_hash, tuple_to_spec
 from .naslib_api import Metric, metric_name
+from .nasbench201_space import _Neighbour  # NASLib's neighbourhood entry shape, shared by the spaces
 
 _CODEC = NasBench101Codec()
 NUM_VERTICES = 7
@@ -192,13 +193,6 @@ class NasBench101Space:
 
     def get_loss_fn(self):
         raise NotImplementedError("the lightweight NB101 space has no trainable model")
-
-
-class _Neighbour:
-    """NASLib's neighbourhood entries are ``nn.Module`` containers with an ``arch``; this is the bare shape."""
-
-    def __init__(self, arch: NasBench101Space):
-        self.arch = arch
 
 
 # ---------------------------------------------------------------------------------- the rules

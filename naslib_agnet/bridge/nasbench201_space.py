@@ -121,9 +121,10 @@ class NasBench201Space:
 
 
 class _Neighbour:
-    """NASLib's neighbourhood entries are ``nn.Module`` containers with an ``arch``; this is the bare shape."""
+    """NASLib's neighbourhood entries are ``nn.Module`` containers with an ``arch``; this is the bare
+    shape (used by the NB101 space too)."""
 
-    def __init__(self, arch: NasBench201Space):
+    def __init__(self, arch):
         self.arch = arch
 
 
