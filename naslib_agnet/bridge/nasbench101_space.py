@@ -41,7 +41,6 @@ NASLib's marker for an unavailable metric.
 """
 from __future__ import annotations
 
-import copy
 import math
 import os
 from pathlib import Path
@@ -51,7 +50,7 @@ import numpy as np
 from ..benchmarks import BenchmarkDataError, Nb101Oracle, load_nb101_20k_oracle, load_nb101_pickle_oracle
 from ..spaces.nasbench101 import NB101_OPS, InvalidCellError, NasBench101Codec, cell_hash, tuple_to_spec
 from .naslib_api import Metric, metric_name
-from .nasbench201_space import _Neighbour  # NASLib's neighbourhood entry shape, shared by the spaces
+from .table_space import Neighbour, TableSpace
 
 _CODEC = NasBench101Codec()
 NUM_VERTICES = 7
@@ -94,13 +93,11 @@ def nb101_dataset_api(oracle: Nb101Oracle, dataset: str = "cifar10") -> dict:
             "nb101_keys": oracle.keys()}
 
 
-class NasBench101Space:
+class NasBench101Space(TableSpace):
     """NASLib-protocol NB101 cell: ``clone``, ``set_spec``, ``get_hash``, ``query``, sampling, mutation."""
 
-    QUERYABLE = True
-    OPTIMIZER_SCOPE = ("stage_1", "stage_2", "stage_3")
     space_name = "nasbench101"
-    instantiate_model = False
+    label = "NB101"
 
     def __init__(self, spec=None):
         self.key: tuple[int, ...] | None = None
@@ -108,12 +105,6 @@ class NasBench101Space:
             self.set_spec(spec)
 
     # ------------------------------------------------------------------ NASLib graph API
-    def get_type(self) -> str:
-        return "nasbench101"
-
-    def clone(self) -> "NasBench101Space":
-        return copy.copy(self)
-
     def set_spec(self, spec, dataset_api=None) -> None:
         """A NASLib NB101 tuple (any n x n, pruned or not), a spec ``{'matrix', 'ops'}``, or an
         official md5 hash string (looked up in the dataset_api's table, else in the enumeration)."""
@@ -162,7 +153,7 @@ class NasBench101Space:
         """The cell's neighbours that the table holds (one op changed, or one edge flipped; no
         isomorphic duplicates), shuffled with numpy's global RNG, as containers with an ``.arch``."""
         oracle = _api(dataset_api)["nb101_oracle"]
-        nbhd = [_Neighbour(NasBench101Space(key)) for key in neighbour_keys(self.get_hash(), oracle)]
+        nbhd = [Neighbour(NasBench101Space(key)) for key in neighbour_keys(self.get_hash(), oracle)]
         np.random.shuffle(nbhd)
         return nbhd
 
@@ -190,9 +181,6 @@ class NasBench101Space:
             return -1
         raise NotImplementedError(f"metric {name} is not available from the NB101 table "
                                   f"(available: VAL_ACCURACY, TEST_ACCURACY, TRAIN_TIME, PARAMETERS, RAW)")
-
-    def get_loss_fn(self):
-        raise NotImplementedError("the lightweight NB101 space has no trainable model")
 
 
 # ---------------------------------------------------------------------------------- the rules

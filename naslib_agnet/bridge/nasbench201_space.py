@@ -11,7 +11,6 @@ return -1, NASLib's marker for an unavailable metric.
 """
 from __future__ import annotations
 
-import copy
 import os
 
 import numpy as np
@@ -19,6 +18,7 @@ import numpy as np
 from ..benchmarks import BenchmarkDataError, TabularOracle, load_nb201_oracle
 from ..spaces.nasbench201 import NB201_OP_NAMES, nb201_op_indices_to_arch_str
 from .naslib_api import Metric, metric_name
+from .table_space import Neighbour, TableSpace
 
 _NUM_OPS = len(NB201_OP_NAMES)
 
@@ -29,13 +29,11 @@ def make_nb201_dataset_api(data_dir: str | os.PathLike[str], dataset: str) -> di
     return {"nb201_oracle": oracle, "dataset": dataset}
 
 
-class NasBench201Space:
+class NasBench201Space(TableSpace):
     """NASLib-protocol NB201 cell: ``clone``, ``set_spec``, ``get_hash``, ``query``, sampling, mutation."""
 
-    QUERYABLE = True
-    OPTIMIZER_SCOPE = ("stage_1", "stage_2", "stage_3")
     space_name = "nasbench201"
-    instantiate_model = False
+    label = "NB201"
 
     def __init__(self, op_indices: tuple[int, ...] | None = None):
         self.op_indices: tuple[int, ...] | None = None
@@ -43,12 +41,6 @@ class NasBench201Space:
             self.set_spec(op_indices)
 
     # ------------------------------------------------------------------ NASLib graph API
-    def get_type(self) -> str:
-        return "nasbench201"
-
-    def clone(self) -> "NasBench201Space":
-        return copy.copy(self)
-
     def set_spec(self, op_indices, dataset_api=None) -> None:
         ops = tuple(int(v) for v in op_indices)
         if len(ops) != 6 or any(not 0 <= v < _NUM_OPS for v in ops):
@@ -96,7 +88,7 @@ class NasBench201Space:
                 if op == ops[edge]:
                     continue
                 child = NasBench201Space(ops[:edge] + (op,) + ops[edge + 1:])
-                nbhd.append(_Neighbour(child))
+                nbhd.append(Neighbour(child))
         np.random.shuffle(nbhd)
         return nbhd
 
@@ -115,17 +107,6 @@ class NasBench201Space:
             return -1
         raise NotImplementedError(f"metric {name} is not available from the NB201 table "
                                   f"(available: VAL_ACCURACY, TEST_ACCURACY, RAW)")
-
-    def get_loss_fn(self):
-        raise NotImplementedError("the lightweight NB201 space has no trainable model")
-
-
-class _Neighbour:
-    """NASLib's neighbourhood entries are ``nn.Module`` containers with an ``arch``; this is the bare
-    shape (used by the NB101 space too)."""
-
-    def __init__(self, arch):
-        self.arch = arch
 
 
 def _oracle_for(dataset_api, dataset) -> TabularOracle:
