@@ -16,7 +16,7 @@ from pathlib import Path
 
 import numpy as np
 
-from .errors import BenchmarkDataError
+from .errors import BenchmarkDataError, csv_read_errors
 from .nasbench201 import _canonical_dataset, _parse_dash_op_indices
 from .tabular import ArchKey, TabularOracle
 
@@ -74,7 +74,7 @@ def load_metric_table(table: str | os.PathLike[str], data_dir: str | os.PathLike
         raise BenchmarkDataError(f"metric table {path} does not exist; {fix}")
     keys: list[ArchKey] = []
     columns: dict[str, list[float]] = {}
-    try:
+    with csv_read_errors(path, fix):
         with path.open("r", newline="", encoding="utf-8") as fh:
             reader = csv.reader(fh)
             header = [h.strip() for h in next(reader, [])]
@@ -99,10 +99,6 @@ def load_metric_table(table: str | os.PathLike[str], data_dir: str | os.PathLike
                 keys.append(key)
                 for i, name in names:
                     columns[name].append(_parse_value(row[i], path, line, name, negative_is_missing))
-    except UnicodeDecodeError as exc:
-        raise BenchmarkDataError(f"{path} is not a UTF-8 text csv ({exc}); {fix}") from exc
-    except csv.Error as exc:
-        raise BenchmarkDataError(f"{path} is not a valid csv ({exc}); {fix}") from exc
     if not keys:
         raise BenchmarkDataError(f"{path} has a header but no rows; {fix}")
     splits = {}

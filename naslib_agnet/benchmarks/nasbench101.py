@@ -33,7 +33,7 @@ from typing import Any
 import numpy as np
 
 from ..spaces.nasbench101 import InvalidCellError, NasBench101Codec, spec_to_tuple, validate
-from .errors import BenchmarkDataError
+from .errors import BenchmarkDataError, csv_read_errors
 from .tabular import TabularOracle
 
 __all__ = [
@@ -292,7 +292,7 @@ def load_nb101_20k_oracle(data_dir: str | os.PathLike[str], cells=None) -> Nb101
         "final_training_time", "trainable_parameters", "nb101_hash"]
     hashes: list[str] = []
     values: list[list[float]] = []
-    try:
+    with csv_read_errors(path, f"{fix}."):
         with path.open(newline="", encoding="utf-8") as fh:
             reader = csv.DictReader(fh)
             missing = [c for c in columns if c not in (reader.fieldnames or [])]
@@ -313,10 +313,6 @@ def load_nb101_20k_oracle(data_dir: str | os.PathLike[str], cells=None) -> Nb101
                                              f"{ {c: row[c] for c in columns[:-1]} }; {fix}.")
                 hashes.append(md5)
                 values.append(numbers)
-    except UnicodeDecodeError as exc:
-        raise BenchmarkDataError(f"{path} is not a UTF-8 text csv ({exc}); {fix}.") from exc
-    except csv.Error as exc:
-        raise BenchmarkDataError(f"{path} is not a valid csv ({exc}); {fix}.") from exc
     if not hashes:
         raise BenchmarkDataError(f"{path} has no rows; {fix}.")
     if len(set(hashes)) != len(hashes):

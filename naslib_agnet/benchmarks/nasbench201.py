@@ -35,7 +35,7 @@ from ..spaces.nasbench201 import (
     nb201_arch_str_to_op_indices,
     nb201_op_indices_to_arch_str,
 )
-from .errors import BenchmarkDataError
+from .errors import BenchmarkDataError, csv_read_errors
 from .tabular import TabularOracle
 
 __all__ = [
@@ -180,7 +180,7 @@ def _load_csv(path: Path, ds: str) -> TabularOracle:
     test: list[float] = []
     seen: dict[tuple[int, ...], int] = {}
     duplicates = 0
-    try:
+    with csv_read_errors(path, f"{fix}."):
         with path.open("r", newline="", encoding="utf-8") as fh:
             reader = csv.reader(fh)
             header = next(reader, None)
@@ -225,12 +225,6 @@ def _load_csv(path: Path, ds: str) -> TabularOracle:
                 keys.append(key)
                 val.append(v)
                 test.append(t)
-    except UnicodeDecodeError as exc:
-        raise BenchmarkDataError(
-            f"{path} is not a UTF-8 text csv ({exc}); {fix}."
-        ) from exc
-    except csv.Error as exc:
-        raise BenchmarkDataError(f"{path} is not a valid csv ({exc}); {fix}.") from exc
 
     if duplicates or len(keys) != NB201_NUM_ARCHS:
         raise BenchmarkDataError(
