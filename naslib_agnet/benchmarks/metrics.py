@@ -176,11 +176,17 @@ class HardwareObjective:
         value = self.value(key)
         return bool(np.isfinite(value) and value <= self.limit)
 
-    def constrained_optimum(self, accuracy: TabularOracle, metric: str = "val_acc") -> tuple[ArchKey, float, float]:
-        """(architecture, accuracy, metric value) of the most accurate feasible architecture in the table."""
+    def values_for(self, keys: Iterable[Iterable[int]]) -> np.ndarray:
+        """The metric of each architecture in ``keys`` (NaN where not measured)."""
+        return np.asarray([self.value(k) for k in keys], dtype=np.float64)
+
+    def constrained_optimum(self, accuracy: TabularOracle, metric: str = "val_acc",
+                            values: np.ndarray | None = None) -> tuple[ArchKey, float, float]:
+        """(architecture, accuracy, metric value) of the most accurate feasible architecture in the table;
+        ``values``: :meth:`values_for` of ``accuracy.keys()``, if the caller has it already."""
         acc = accuracy.values(metric)
         keys = accuracy.keys()
-        values = np.asarray([self.value(k) for k in keys])
+        values = self.values_for(keys) if values is None else values
         with np.errstate(invalid="ignore"):
             ok = np.isfinite(values) & (values <= self.limit)
         if not ok.any():

@@ -292,15 +292,16 @@ def run_report(run_root: str | Path, budgets: list[int] | None = None, out: str 
                                 "holding summary.json (this project) or errors.json (NASLib)")
     from .hardware_report import load_hardware_run, write_hardware_report
 
-    hardware = [p for p in folders if load_hardware_run(p) is not None]
-    plain = [p for p in folders if p not in set(hardware)]
+    loaded = {p: load_hardware_run(p) for p in folders}
+    hardware = [p for p in folders if loaded[p] is not None]
+    plain = [p for p in folders if loaded[p] is None]
     paths = []
     if plain:
         runs = [load_run(p) for p in plain]
         paths += write_report(runs, Path(out or run_root), budgets, log=log)
         log(f"report: {len(runs)} runs from {run_root}")
     if hardware:
-        longest = max(len(load_run(p).best_val) for p in hardware)
+        longest = max(len(loaded[p]["queries"]) for p in hardware)
         hw_budgets = budgets or [b for b in STANDARD_BUDGETS if b < longest] + [longest]
         paths += write_hardware_report(hardware, Path(out or run_root), hw_budgets, log=log, root=run_root)
         log(f"hardware report: {len(hardware)} runs made under a hardware metric, from {run_root}")

@@ -75,20 +75,19 @@ def hardware_record(hardware, oracle) -> dict[str, Any]:
     optimum and the reference point of the hypervolume (worst accuracy, worst metric value in the table)."""
     import math
 
-    from ..search.multiobjective import hypervolume
+    from ..search.multiobjective import feasible, hypervolume
 
-    keys = oracle.keys()
     val = oracle.values("val_acc")
-    metric = np.asarray([hardware.value(k) for k in keys])
+    metric = hardware.values_for(oracle.keys())
     ref = (float(np.min(val)), float(np.nanmax(metric)))
     record = {"metric": hardware.metric, "limit": hardware.limit if math.isfinite(hardware.limit) else None,
               "table": hardware.table.source, "description": hardware.description,
               "feasible": f"{hardware.metric} <= limit; an unmeasured architecture is infeasible",
-              "table_feasible_share": float(np.mean(np.isfinite(metric) & (metric <= hardware.limit))),
+              "table_feasible_share": float(np.mean(feasible(metric, hardware.limit))),
               "hypervolume_reference": {"val_acc": ref[0], hardware.metric: ref[1]},
               "table_hypervolume": hypervolume(val, metric, *ref)}
     try:
-        arch, acc, value = hardware.constrained_optimum(oracle)
+        arch, acc, value = hardware.constrained_optimum(oracle, values=metric)
         test = oracle.query(arch).get("test_acc")
         record["optimum"] = {"arch": list(arch), "val_acc": acc, "test_acc": test, hardware.metric: value}
     except ValueError:
