@@ -306,3 +306,35 @@ def test_scoreboard_counts_a_mean_only_without_extra_empty_runs():
     assert "| mean val above rs | 1 | 1 | 1 |" in text  # t1's agnet mean has two empty runs: not counted
     assert "| constrained optimum found (best of the runs) | 1 | 1 | 2 |" in text
     assert "| feasibility ratio above rs | 1 | 1 | 2 |" in text
+
+
+# ------------------------------------------------------------------------------ metric_units variant
+def test_metric_units_limit_scales_the_metric_target_and_unscales_predictions():
+    codec = get_codec("nasbench201")
+    settings = hardware_settings(metric_units="limit")
+    search = HardwareAGNetSearch(codec, settings, limit=4.0, joint=False, condition=[1, 0, 0, 0, 0, 0])
+    raw = HardwareAGNetSearch(codec, hardware_settings(), limit=4.0, joint=False, condition=[1, 0, 0, 0, 0, 0])
+    keys = [k for _, k in zip(range(3), codec.enumerate())]
+    for s in (search, raw):
+        for k, acc, ms in zip(keys, (40.0, 30.0, 20.0), (2.0, 6.0, float("nan"))):
+            s.observe(k, acc, ms)
+    np.testing.assert_allclose(search._targets()[:2, 1], [0.5, 1.5])
+    np.testing.assert_allclose(raw._targets()[:2, 1], [2.0, 6.0])
+    assert np.isnan(search._targets()[2, 1])
+    out = torch.zeros(2, search.generator.config.output_dim)
+    with torch.no_grad():
+        pred_scaled = search.predictor(out)[:, 1].numpy()
+        reported = [m for _, m in search._predict(out)]
+    np.testing.assert_allclose(reported, pred_scaled * 4.0, rtol=1e-6)
+
+
+@pytest.mark.parametrize("limit", [float("inf"), 0.0])
+def test_metric_units_limit_needs_a_finite_positive_limit(limit):
+    with pytest.raises(ValueError, match="metric_units 'limit'.*finite positive limit"):
+        HardwareAGNetSearch(get_codec("nasbench201"), hardware_settings(metric_units="limit"), limit=limit,
+                            joint=True, condition=[1, 0, 0, 0, 0, 0])
+
+
+def test_metric_units_must_be_known():
+    with pytest.raises(ValueError, match="metric_units must be 'raw' or 'limit'"):
+        hardware_settings(metric_units="ms")

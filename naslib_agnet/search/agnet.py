@@ -43,6 +43,9 @@ class AGNetSettings:
     engine: str = "numpy"  #: "numpy" (hand-written backprop, fast on CPU) or "torch" (autograd)
     metric_weight: float = 0.5  #: lambda: hardware-aware search only, weight of accuracy vs. metric loss
     infeasible_penalty: float = 1000.0  #: hardware-aware search only: rank-sum factor of infeasible points
+    #: hardware-aware search only: units of the metric the predictor regresses. "raw" (spec §7: the
+    #: table's units, e.g. ms) or "limit" (metric / limit, a variant: see HardwareAGNetSearch)
+    metric_units: str = "raw"
 
     @classmethod
     def from_mapping(cls, values: Mapping[str, Any]) -> "AGNetSettings":
@@ -75,6 +78,8 @@ class AGNetSettings:
             raise ValueError(f"metric_weight must lie in [0, 1], got {self.metric_weight}")
         if not self.infeasible_penalty >= 1.0:
             raise ValueError(f"infeasible_penalty must be >= 1, got {self.infeasible_penalty}")
+        if self.metric_units not in ("raw", "limit"):
+            raise ValueError(f"metric_units must be 'raw' or 'limit', got {self.metric_units!r}")
         if self.engine not in ("numpy", "torch"):
             raise ValueError(f"engine must be 'numpy' or 'torch', got {self.engine!r}")
 
