@@ -131,6 +131,28 @@ def test_a_cell_of_another_config_is_refused(grid, data_dir, capsys):
     assert "holds a run of a different config" in err and "search.agnet_lr" in err
 
 
+def test_a_cell_of_the_other_implementation_is_refused_and_labelled_apart(grid, data_dir, tmp_path):
+    """A finished run of NASLib's own class (``--baselines naslib``) in the folder of a built-in
+    grid's cell is neither skipped as done nor overwritten; the report keeps the two apart."""
+    out, originals = grid
+    summary, errors = originals[("rs", 0)]
+    assert summary["implementation"] == "builtin"
+    target = cell(tmp_path, "rs", 0)
+    target.mkdir(parents=True)
+    (target / "summary.json").write_text(json.dumps({**summary, "implementation": "naslib"}))
+    (target / "errors.json").write_text(json.dumps(errors))
+    cfg = load_compare_config(COMPARE, grid_opts(tmp_path, ["rs"], "[0]"))
+    with pytest.raises(ConfigError, match=r"holds a run of the naslib rs \(--baselines naslib\), this grid asks "
+                                          r"for the builtin one; give each implementation its own out_dir"):
+        run_compare(cfg, data_dir, jobs=1, log=lambda _: None)
+    other = cell(tmp_path / "b", "rs", 0)
+    shutil.copytree(cell(out, "rs", 0), other)
+    assert load_run(target).implementation == "naslib" and load_run(other).implementation == "builtin"
+    assert main(["report", str(tmp_path), "--budgets", "5", "--out", str(tmp_path / "rep")]) == 0
+    rows = list(csv.DictReader((tmp_path / "rep" / "results.csv").open()))
+    assert sorted(r["optimizer"] for r in rows) == ["rs", "rs (NASLib)"]
+
+
 def test_report_reads_naslib_errors_json(tmp_path, capsys):
     valid = {0: [80.0, 85.0, 83.0, 90.0, 88.0], 1: [70.0, 72.0, 91.0, 60.0, 92.0]}
     for seed, accs in valid.items():

@@ -63,3 +63,11 @@ def test_run_writes_the_same_layout_for_baselines(tmp_path, data_dir, optimizer)
 def test_search_command_is_agnet_only(data_dir, capsys):
     assert main(["search", "--config-file", str(CONFIG), "--data-dir", str(data_dir), "optimizer", "re"]) == 2
     assert "use 'naslib-agnet run'" in capsys.readouterr().err
+
+
+def test_implementation_names_whose_code_runs():
+    from naslib_agnet.cli.registry import implementation
+
+    assert implementation("bananas", "naslib") == "naslib" and implementation("rs", "naslib") == "naslib"
+    assert implementation("bananas") == "builtin" and implementation("bananas", "builtin") == "builtin"
+    assert implementation("agnet", "naslib") == "builtin"  # AG-Net is this package's in either mode

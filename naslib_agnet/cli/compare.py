@@ -246,11 +246,13 @@ def _config_diff(recorded: dict, current: dict) -> list[str]:
             for k in sorted(set(a) | set(b)) if a.get(k, "<absent>") != b.get(k, "<absent>")]
 
 
-def classify(cell: Cell) -> None:
+def classify(cell: Cell, implementation: str = "builtin") -> None:
     """Set ``cell.state`` from its folder: ``finished`` (skip), ``resume`` (partial) or ``new``.
 
-    Raises ConfigError when the folder holds a run of a different config, or a run this
-    project did not write (an ``errors.json`` with queries but no ``summary.json``).
+    Raises ConfigError when the folder holds a run of a different config, a run of the other
+    implementation (NASLib's own class vs. the built-in one, ``implementation``; a summary.json
+    without the field counts as built-in), or a run this project did not write (an
+    ``errors.json`` with queries but no ``summary.json``).
     """
     summary_path, errors_path = cell.out / "summary.json", cell.out / "errors.json"
     if not summary_path.is_file():
@@ -275,6 +277,12 @@ def classify(cell: Cell) -> None:
     if diff:
         raise ConfigError(f"{cell.label}: {cell.out} holds a run of a different config ({'; '.join(diff)}); "
                           "use another config_id or out_dir, or delete the folder to rerun it")
+    recorded_impl = summary.get("implementation", "builtin")
+    if recorded_impl != implementation:
+        flag = {"naslib": "--baselines naslib", "builtin": "--baselines builtin"}
+        raise ConfigError(f"{cell.label}: {cell.out} holds a run of the {recorded_impl} {cell.optimizer} "
+                          f"({flag.get(recorded_impl, recorded_impl)}), this grid asks for the {implementation} one; "
+                          "give each implementation its own out_dir (e.g. out_dir runs/compare_naslib)")
     queries = summary.get("queries", [])
     epochs = int(cell.config["search"]["epochs"])
     if summary.get("finished") and len(queries) == epochs:
@@ -284,8 +292,11 @@ def classify(cell: Cell) -> None:
         cell.recorded = queries
 
 
-def plan_cells(config: dict[str, Any], spec: CompareSpec) -> list[Cell]:
-    """All cells, seed-major (so a partial grid already covers every optimizer and task), classified."""
+def plan_cells(config: dict[str, Any], spec: CompareSpec, baselines: str = "builtin") -> list[Cell]:
+    """All cells, seed-major (so a partial grid already covers every optimizer and task), classified
+    (``baselines``: whose baselines the grid runs, see :func:`~.registry.implementation`)."""
+    from .registry import implementation
+
     bases = {name: task_config(config, name, o) for name, o in spec.tasks.items()} or {None: config}
     cells = []
     for seed in spec.seeds:
@@ -294,7 +305,7 @@ def plan_cells(config: dict[str, Any], spec: CompareSpec) -> list[Cell]:
                 for optimizer in spec.optimizers:
                     cfg = cell_config(base, optimizer, dataset, seed)
                     cell = Cell(optimizer, dataset, seed, cfg, run_dir(cfg), task=task)
-                    classify(cell)
+                    classify(cell, implementation(optimizer, baselines))
                     cells.append(cell)
     return cells
 
@@ -398,7 +409,7 @@ def run_compare(config: dict[str, Any], data_dir: str | Path, jobs: int | None =
     data_dir = str(Path(data_dir).expanduser().resolve())
     for dataset in spec.datasets:  # clear errors (unknown dataset, missing data) before any worker starts
         SPACES[space][1](data_dir, dataset)
-    cells = plan_cells(config, spec)
+    cells = plan_cells(config, spec, baselines)
     todo = [c for c in cells if c.state != "finished"]
     todo.sort(key=lambda c: c.state != "resume")  # interrupted cells first
     jobs = max(1, min(jobs or os.cpu_count() or 1, len(todo) or 1))

@@ -43,6 +43,12 @@ def register_optimizer(name: str, factory: Factory | None = None, *, replace: bo
     return add(factory) if factory is not None else add
 
 
+def implementation(name: str, baselines: str = "builtin") -> str:
+    """Whose code runs ``optimizer: name``: ``"naslib"`` (NASLib's own class, ``baselines="naslib"``)
+    or ``"builtin"`` (this package's, or a registered plugin's). Recorded in every summary.json."""
+    return "naslib" if baselines == "naslib" and name in NASLIB_BASELINES else "builtin"
+
+
 def _builtin() -> None:
     from ..baselines import Bananas, LocalSearch, Npenas, RandomSearch, RegularizedEvolution
     from ..bridge import AGNet, AGNetJoint

@@ -36,6 +36,7 @@ class RunRecord:
     best_val: list[float]
     best_test: list[float | None] | None  # None: no test accuracy (NASLib folders)
     wall_time_s: float | None = None  # the run's search time (summary.json); None for NASLib folders
+    implementation: str = "naslib"  # whose optimizer code ran: "builtin" or "naslib" (NASLib's own class)
 
 
 def find_run_folders(root: str | Path) -> list[Path]:
@@ -77,7 +78,8 @@ def load_run(path: str | Path) -> RunRecord:
                          str(s.get("dataset", layout["dataset"])), str(s.get("optimizer", layout["optimizer"])),
                          str(s.get("config_id", layout["config_id"])), str(s.get("seed", layout["seed"])),
                          bool(s.get("finished")), [float(x["best_val_acc"]) for x in q],
-                         [x.get("best_test_acc") for x in q], s.get("wall_time_s"))
+                         [x.get("best_test_acc") for x in q], s.get("wall_time_s"),
+                         str(s.get("implementation", "builtin")))
     try:
         config, trajectory = json.loads((path / "errors.json").read_text())
         valid = list(trajectory["valid_acc"])
@@ -110,25 +112,33 @@ class Group:
 
 
 def group_runs(runs: Iterable[RunRecord], optimizer_order: list[str] | None = None) -> list[Group]:
-    """Runs grouped by (search space, dataset, optimizer, source, config_id), in display order."""
+    """Runs grouped by (search space, dataset, optimizer, implementation, source, config_id), in display
+    order. NASLib's own optimizers (run by NASLib or by this package's runner) are labelled "(NASLib)"."""
     groups: dict[tuple, list[RunRecord]] = {}
     for r in runs:
-        groups.setdefault((r.search_space, r.dataset, r.optimizer, r.source, r.config_id), []).append(r)
+        src = (r.implementation, r.source)
+        groups.setdefault((r.search_space, r.dataset, r.optimizer, src, r.config_id), []).append(r)
     configs_per = {}
     for ss, ds, opt, src, cid in groups:
         configs_per.setdefault((ss, ds, opt, src), set()).add(cid)
+    labels: dict[tuple, set] = {}
+    for ss, ds, opt, src, cid in groups:
+        labels.setdefault((ss, ds, opt, src[0]), set()).add(src[1])
     order = list(optimizer_order or [])
     out = []
     for (ss, ds, opt, src, cid), rs in groups.items():
-        name = opt + (" (NASLib)" if src == "naslib" else "")
+        impl, source = src
+        name = opt + (" (NASLib)" if impl == "naslib" else "")
+        if len(labels[(ss, ds, opt, impl)]) > 1:  # NASLib's runner and this package's, side by side
+            name += " [NASLib runner]" if source == "naslib" else " [naslib-agnet runner]"
         if len(configs_per[(ss, ds, opt, src)]) > 1:
             name += f" config_{cid}"
-        out.append(Group(ss, ds, name, opt, src, cid, sorted(rs, key=lambda r: (len(r.seed), r.seed))))
+        out.append(Group(ss, ds, name, opt, source, cid, sorted(rs, key=lambda r: (len(r.seed), r.seed))))
 
     def key(g: Group):
         ds_rank = DATASET_ORDER.index(g.dataset) if g.dataset in DATASET_ORDER else len(DATASET_ORDER)
         opt_rank = order.index(g.optimizer) if g.optimizer in order else len(order)
-        return (g.search_space, ds_rank, g.dataset, opt_rank, g.optimizer, g.source != "naslib_agnet", g.config_id)
+        return (g.search_space, ds_rank, g.dataset, opt_rank, g.optimizer, g.name, g.config_id)
 
     return sorted(out, key=key)
 

@@ -35,8 +35,9 @@ class RunRecorder:
     """Collects one run's per-query records and writes ``errors.json`` and ``summary.json``."""
 
     def __init__(self, out_dir: Path, config: dict[str, Any], splits: dict[str, str],
-                 hardware: dict[str, Any] | None = None):
+                 hardware: dict[str, Any] | None = None, implementation: str = "builtin"):
         self.out_dir = Path(out_dir)
+        self.implementation = implementation
         self.hardware = hardware
         self.limit = None if hardware is None else (math.inf if hardware["limit"] is None else hardware["limit"])
         self.out_dir.mkdir(parents=True, exist_ok=True)
@@ -80,7 +81,8 @@ class RunRecorder:
 
     def write(self, finished: bool, extra: dict[str, Any] | None = None) -> None:
         write_json(self.out_dir / "errors.json", [self.config, self.trajectory])
-        summary = {"optimizer": self.config["optimizer"], "search_space": self.config["search_space"],
+        summary = {"optimizer": self.config["optimizer"], "implementation": self.implementation,
+                   "search_space": self.config["search_space"],
                    "dataset": self.config["dataset"], "seed": self.config["seed"],
                    "config_id": self.config["config_id"], "finished": finished,
                    "num_queries": len(self.queries), "wall_time_s": self.wall_time,

@@ -17,7 +17,7 @@ import torch
 
 from ..bridge import NasBench101Space, NasBench201Space, make_nb101_dataset_api, make_nb201_dataset_api
 from .config import ConfigError, hardware_section, run_dir
-from .registry import get_optimizer_factory
+from .registry import get_optimizer_factory, implementation
 from .results import RunRecorder
 
 SPACES = {"nasbench201": (NasBench201Space, make_nb201_dataset_api),
@@ -105,7 +105,8 @@ def run_search(config: dict[str, Any], data_dir: str | Path, progress: bool = Tr
     oracle = _oracle(dataset_api)
     hardware = dataset_api.get("hardware")
     recorder = RunRecorder(out, config, splits=dict(oracle.splits),
-                           hardware=None if hardware is None else hardware_record(hardware, oracle))
+                           hardware=None if hardware is None else hardware_record(hardware, oracle),
+                           implementation=implementation(config["optimizer"], baselines))
     recorder.trajectory["params"] = optimizer.get_model_size()
     epochs = int(config["search"]["epochs"])
     bar = _progress(epochs, f"{config['optimizer']} {config['dataset']} seed {config['seed']}", progress)
