@@ -161,3 +161,4 @@ def test_run_with_naslib_baselines_matches_builtin_re(data_dir, tmp_path, nl):
     # this project's records hold the table's val and true test accuracy, for NASLib's optimizers too
     assert all(q["test_acc"] is not None for q in naslib) and any(q["test_acc"] != q["val_acc"] for q in naslib)
     assert [q["arch"] for q in naslib] == [q["arch"] for q in builtin]
+    assert summaries["builtin"]["implementation"] == "builtin" and summaries["naslib"]["implementation"] == "naslib"
