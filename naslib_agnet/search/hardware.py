@@ -64,8 +64,9 @@ class HardwareAGNetSearch(AGNetSearch):
         self.joint = bool(joint)
         units = settings.metric_units
         if units == "limit" and not (np.isfinite(self.limit) and self.limit > 0):
-            raise ValueError(f"metric_units 'limit' regresses metric / limit and needs a finite positive limit, "
-                             f"got {limit}; set a limit or use metric_units 'raw'")
+            raise ValueError(f"metric_units 'limit' (config key search.agnet_metric_units) regresses metric / limit "
+                             f"and needs a finite positive limit, got {limit}; set one (hardware.limit) or use "
+                             "metric_units 'raw'")
         #: the predictor's metric target is metric * metric_scale
         self.metric_scale = 1.0 / self.limit if units == "limit" else 1.0
         self.condition = torch.as_tensor(np.asarray(condition, dtype=np.float32))
