@@ -15,7 +15,9 @@ different architectures among the queries (NASLib's BANANAS/NPENAS may evaluate 
 
 Needs NASLib importable (a Develop checkout on PYTHONPATH, see docs/naslib.md). Run
 folders go under ``--runs`` (finished runs are reused, so an interrupted check resumes);
-the results go to ``--json`` and, as a markdown table, to stdout and ``--md``.
+the results go to ``--json`` and, as a markdown table, to stdout and ``--md``. ``--builtin-set
+KEY VALUE ...`` gives the built-in runs extra settings (with ``--builtin-runs`` for their own
+folder); ``--naslib-runs`` reuses NASLib's runs from another check.
 
     PYTHONPATH=/path/to/NASLib python benchmarks/naslib_agreement.py --data-dir ../shared/data \\
         --runs /tmp/naslib-agreement --optimizers re ls --seeds 10
@@ -37,13 +39,14 @@ IMPLS = ("builtin", "naslib")
 TARGET = 0.15
 
 
-def run_one(optimizer: str, dataset: str, seed: int, impl: str, data_dir: str, runs: Path, queries: int) -> dict:
-    """One run (reused when its summary.json says finished); its best val after ``queries`` and wall time."""
+def run_one(optimizer: str, dataset: str, seed: int, impl: str, data_dir: str, out: Path, queries: int,
+            overrides: list[str] = ()) -> dict:
+    """One run in ``out`` (reused when its summary.json says finished); its best val after ``queries`` and wall time."""
     from naslib_agnet.cli.config import load_config, run_dir
     from naslib_agnet.cli.run_search import run_search
 
     config = load_config(None, ["optimizer", optimizer, "dataset", dataset, "seed", str(seed),
-                                "out_dir", str(runs / impl), "search.epochs", str(queries)])
+                                "out_dir", str(out), "search.epochs", str(queries), *overrides])
     summary_path = run_dir(config) / "summary.json"
     reused, elapsed = False, None
     if summary_path.is_file() and json.loads(summary_path.read_text()).get("finished"):
@@ -62,10 +65,10 @@ def run_one(optimizer: str, dataset: str, seed: int, impl: str, data_dir: str, r
             "run_dir": str(summary_path.parent)}
 
 
-def finished(runs: Path, optimizer: str, dataset: str, seed: int, impl: str) -> bool:
+def finished(out: Path, optimizer: str, dataset: str, seed: int) -> bool:
     from naslib_agnet.cli.config import load_config, run_dir
 
-    cfg = load_config(None, ["optimizer", optimizer, "dataset", dataset, "seed", str(seed), "out_dir", str(runs / impl)])
+    cfg = load_config(None, ["optimizer", optimizer, "dataset", dataset, "seed", str(seed), "out_dir", str(out)])
     path = run_dir(cfg) / "summary.json"
     return path.is_file() and bool(json.loads(path.read_text()).get("finished"))
 
@@ -134,6 +137,11 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--queries", type=int, default=192, help="queries per run (search.epochs)")
     parser.add_argument("--json", default=str(REPO / "docs" / "naslib_agreement.json"))
     parser.add_argument("--md", default=None, help="also write the markdown table to this file")
+    parser.add_argument("--builtin-set", nargs="+", default=[], metavar="KEY VALUE",
+                        help="NASLib-style overrides for the built-in runs only, e.g. search.naslib_quirks true")
+    parser.add_argument("--builtin-runs", default=None,
+                        help="folder of the built-in runs (default: RUNS/builtin; give another with --builtin-set)")
+    parser.add_argument("--naslib-runs", default=None, help="folder of NASLib's runs (default: RUNS/naslib)")
     parser.add_argument("--report-only", action="store_true",
                         help="run nothing: aggregate the (optimizer, dataset, seed) cells both implementations finished")
     args = parser.parse_args(argv)
@@ -147,15 +155,23 @@ def main(argv: list[str] | None = None) -> int:
         return 2
     torch.set_num_threads(1)
     runs = Path(args.runs)
+    if len(args.builtin_set) % 2:
+        parser.error("--builtin-set takes KEY VALUE pairs")
+    if args.builtin_set and not args.builtin_runs:
+        parser.error("--builtin-set needs --builtin-runs: a folder of its own, not RUNS/builtin's default runs")
+    out = {"builtin": Path(args.builtin_runs) if args.builtin_runs else runs / "builtin",
+           "naslib": Path(args.naslib_runs) if args.naslib_runs else runs / "naslib"}
+    overrides = {"builtin": args.builtin_set, "naslib": []}
     results, start = [], time.perf_counter()
     seeds = range(args.first_seed, args.first_seed + args.seeds)
     for optimizer in args.optimizers:
         for seed in seeds:  # seed-major: an interrupted check has about as many seeds for every dataset
             for dataset in args.datasets:
-                if args.report_only and not all(finished(runs, optimizer, dataset, seed, impl) for impl in IMPLS):
+                if args.report_only and not all(finished(out[impl], optimizer, dataset, seed) for impl in IMPLS):
                     continue  # only seeds both implementations finished
                 for impl in IMPLS:
-                    res = run_one(optimizer, dataset, seed, impl, args.data_dir, runs, args.queries)
+                    res = run_one(optimizer, dataset, seed, impl, args.data_dir, out[impl], args.queries,
+                                  overrides[impl])
                     results.append(res)
                     took = "reused" if res["reused"] else f"{res['elapsed_s']:.1f} s"
                     print(f"{optimizer:8s} {dataset:15s} seed {seed} {impl:7s} best val {res['best_val_acc']:.2f} "

@@ -155,6 +155,26 @@ def test_other_acquisitions_and_random_sampling(api, search):
         assert all(min(hamming(c.get_hash(), p.get_hash()) for p in opt.parents) <= limit for c in opt.candidates)
 
 
+def test_naslib_quirks_chain_mutations_and_allow_repeats(api):
+    """``naslib_quirks``: each parent's candidates form NASLib's random walk (candidate i+1 is one
+    mutation from candidate i), and nothing is filtered, so duplicates and evaluated ones stay."""
+    opt = make(Bananas, api, num_init=6, k=30, num_arches_to_mutate=2, num_candidates=40, naslib_quirks=True,
+               **FAST)
+    for epoch in range(7):
+        opt.new_epoch(epoch)
+    assert opt.fits == 1 and len(opt.candidates) == 40  # 2 parents x 20, none dropped
+    for j, parent in enumerate(opt.parents):
+        walk = [parent.get_hash()] + [c.get_hash() for c in opt.candidates[20 * j:20 * (j + 1)]]
+        assert all(hamming(a, b) == 1 for a, b in zip(walk, walk[1:]))
+        assert max(hamming(parent.get_hash(), c) for c in walk) > 1  # a walk, not children of the parent
+    for epoch in range(7, 60):
+        opt.new_epoch(epoch)
+    hashes = [m.arch.get_hash() for m in opt.history]
+    assert len(hashes) == 60 and len(set(hashes)) < 60  # NASLib re-evaluates architectures
+    with pytest.raises(ValueError, match="naslib_quirks must be true or false"):
+        make(Bananas, api, naslib_quirks="yes")
+
+
 def test_deterministic_under_seeds(api):
     def run(seed):
         opt = make(Bananas, api, seed, num_init=5, k=5, **FAST)

@@ -18,7 +18,14 @@ The first ``num_init`` epochs evaluate random architectures. Afterwards, wheneve
 4. keeps the ``k`` best in ``next_batch`` (ascending, so ``pop()`` takes the best first).
 
 Every later epoch pops and evaluates one architecture of ``next_batch``: one query per
-epoch. The predictor is trained on the CPU in the caller's torch thread setting, from
+epoch.
+
+``naslib_quirks: true`` (not a NASLib key; default false) reproduces two behaviours of
+NASLib's code, for runs that must match NASLib's numbers rather than its algorithm: it
+keeps duplicate and already-evaluated candidates (so a query may re-evaluate an
+architecture), and it chains the mutations as NASLib's ``_get_new_candidates`` does, where
+the parent loop variable is rebound to each new child, so a parent's candidates form a
+random walk (candidate i is i mutations away) instead of being its children. The predictor is trained on the CPU in the caller's torch thread setting, from
 torch's global RNG (seeded by ``torch.manual_seed``); sampling, mutation and ITS draws
 use numpy's global RNG (``np.random.seed``), as in NASLib.
 """
@@ -237,7 +244,8 @@ class Bananas(BlackBoxOptimizer):
     ``num_candidates`` 200.
 
     Not NASLib keys: ``mlp_<name>`` overrides the predictor's hyperparameters in
-    :data:`MLP_DEFAULTS` (e.g. ``mlp_epochs``, for fast tests).
+    :data:`MLP_DEFAULTS` (e.g. ``mlp_epochs``, for fast tests); ``naslib_quirks`` (bool, default
+    false) reproduces NASLib's re-evaluations and chained mutations (module docstring).
     """
 
     fixed_acq_fn_type: str | None = None  # NPENAS fixes these; BANANAS reads them from the config
@@ -257,7 +265,10 @@ class Bananas(BlackBoxOptimizer):
         self.max_mutations = int(self.setting("max_mutations", 1))
         self.num_candidates = int(self.setting("num_candidates", 200))
         self.mlp_hyperparams = {key: self.setting(f"mlp_{key}", default) for key, default in MLP_DEFAULTS.items()}
+        self.naslib_quirks = self.setting("naslib_quirks", False)
         name = type(self).__name__
+        if not isinstance(self.naslib_quirks, bool):
+            raise ValueError(f"{name}: search.naslib_quirks must be true or false, got {self.naslib_quirks!r}")
         if self.predictor_type not in PREDICTOR_ENCODINGS:
             raise ValueError(f"{name} supports predictor_type {sorted(PREDICTOR_ENCODINGS)}, "
                              f"got {self.predictor_type!r}")
@@ -273,7 +284,7 @@ class Bananas(BlackBoxOptimizer):
         self.next_batch: list = []  # architectures chosen by the predictor, best last
         self.ensemble: MLPEnsemble | None = None
         self.parents: list = []  # the architectures mutated in the latest proposal
-        self.candidates: list = []  # the latest proposal's unevaluated, distinct candidates
+        self.candidates: list = []  # the latest proposal's unevaluated, distinct candidates (naslib_quirks: all)
         self.fits = 0
 
     def adapt_search_space(self, search_space, scope=None, dataset_api=None):
@@ -290,7 +301,8 @@ class Bananas(BlackBoxOptimizer):
             self._evaluate(self._random_arch())
             return
         evaluated = self._evaluated_hashes()
-        self.next_batch = [arch for arch in self.next_batch if arch.get_hash() not in evaluated]
+        if not self.naslib_quirks:
+            self.next_batch = [arch for arch in self.next_batch if arch.get_hash() not in evaluated]
         if not self.next_batch:
             self.next_batch = self._propose(evaluated)
         if self.next_batch:
@@ -316,7 +328,7 @@ class Bananas(BlackBoxOptimizer):
         candidates = []
         for arch in self._get_new_candidates(ytrain):
             key = arch.get_hash()
-            if key not in seen:
+            if self.naslib_quirks or key not in seen:
                 seen.add(key)
                 candidates.append(arch)
         self.candidates = candidates
@@ -337,11 +349,14 @@ class Bananas(BlackBoxOptimizer):
         per_parent = int(self.num_candidates / len(self.parents) / self.max_mutations)
         candidates = []
         for parent in self.parents:
+            start = parent
             for _ in range(per_parent):
-                candidate = parent
+                candidate = start
                 for _ in range(self.max_mutations):
                     child = self.search_space.clone()
                     child.mutate(candidate, dataset_api=self.dataset_api)
                     candidate = child
                 candidates.append(candidate)
+                if self.naslib_quirks:  # NASLib rebinds its parent variable to the new candidate
+                    start = candidate
         return candidates
