@@ -131,6 +131,21 @@ def test_a_cell_of_another_config_is_refused(grid, data_dir, capsys):
     assert "holds a run of a different config" in err and "search.agnet_lr" in err
 
 
+def test_a_run_that_predates_a_setting_counts_as_its_default(grid):
+    """A recorded config without a key added later (here search.naslib_quirks) matches a config that
+    holds that key's default, and differs from one that changes it."""
+    from naslib_agnet.cli.compare import _config_diff
+
+    _, originals = grid
+    _, (config, _) = originals[("rs", 0)]
+    old = json.loads(json.dumps(config))
+    del old["search"]["naslib_quirks"]
+    assert config["search"]["naslib_quirks"] is False and _config_diff(old, config) == []
+    changed = json.loads(json.dumps(config))
+    changed["search"]["naslib_quirks"] = True
+    assert _config_diff(old, changed) == ["search.naslib_quirks: recorded '<absent>', now True"]
+
+
 def test_a_cell_of_the_other_implementation_is_refused_and_labelled_apart(grid, data_dir, tmp_path):
     """A finished run of NASLib's own class (``--baselines naslib``) in the folder of a built-in
     grid's cell is neither skipped as done nor overwritten; the report keeps the two apart."""

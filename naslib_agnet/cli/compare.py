@@ -241,9 +241,15 @@ def _flat(d: dict, prefix: str = "") -> dict[str, Any]:
 
 
 def _config_diff(recorded: dict, current: dict) -> list[str]:
+    """The keys whose values differ. A key the recorded config lacks while the current one holds
+    its default is no difference: the run predates that setting, which behaved as the default."""
+    from .config import default_config
+
     a, b = _flat(_jsonable_config(recorded)), _flat(_jsonable_config(current))
+    defaults = _flat(_jsonable_config(default_config()))
     return [f"{k}: recorded {a.get(k, '<absent>')!r}, now {b.get(k, '<absent>')!r}"
-            for k in sorted(set(a) | set(b)) if a.get(k, "<absent>") != b.get(k, "<absent>")]
+            for k in sorted(set(a) | set(b)) if a.get(k, "<absent>") != b.get(k, "<absent>")
+            and not (k not in a and k in defaults and b[k] == defaults[k])]
 
 
 def classify(cell: Cell, implementation: str = "builtin") -> None:

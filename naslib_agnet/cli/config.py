@@ -24,12 +24,13 @@ class ConfigError(ValueError):
 
 def default_config() -> dict[str, Any]:
     # NAS-Bench-Suite's defaults for the baselines (RE: sample_size 10, population_size 50; LS, BANANAS and
-    # NPENAS: num_init 10; BANANAS and NPENAS: the rest), so that NASLib-style overrides of them are accepted
+    # NPENAS: num_init 10; BANANAS and NPENAS: the rest), so that NASLib-style overrides of them are accepted;
+    # naslib_quirks (BANANAS/NPENAS, not a NASLib key): reproduce NASLib's re-evaluations and chained mutations
     search: dict[str, Any] = {"epochs": 192, "checkpoint_freq": 5000, "fidelity": -1, "sample_size": 10,
                               "population_size": 50, "num_init": 10, "k": 10, "num_ensemble": 3,
                               "predictor_type": "bananas", "acq_fn_type": "its", "acq_fn_optimization": "mutation",
                               "encoding_type": "path", "num_arches_to_mutate": 5, "max_mutations": 1,
-                              "num_candidates": 200, "agnet_pretrained": "default"}
+                              "num_candidates": 200, "naslib_quirks": False, "agnet_pretrained": "default"}
     for f in fields(AGNetSettings):
         search["agnet_" + f.name] = f.default
     # hardware: a metric table column as a constraint (metric <= limit) and, for agnet_joint, a second objective
