@@ -8,7 +8,8 @@ on NASLib's own ``NasBench201SearchSpace``, with NASLib's NB201 ``dataset_api`` 
 the same table; see :class:`naslib_agnet.cli.registry.NASLibBaseline`). Every run is one
 sequential process-local loop (no worker processes). It then reports, per implementation,
 mean ± std over seeds of the best validation accuracy after ``--queries`` queries, and the
-difference built-in minus NASLib (target: |difference| <= 0.15 points). "search s/run" is the
+difference built-in minus NASLib (target: |difference| <= 0.15 points) with a 95 % interval
+(paired by seed: mean per-seed difference ± 1.96 of its standard error, normal approximation). "search s/run" is the
 run's search time as its summary.json records it (the sum of the per-query times: proposals,
 training, queries; not the set-up of the data tables); "distinct archs" is the mean number of
 different architectures among the queries (NASLib's BANANAS/NPENAS may evaluate one twice).
@@ -26,6 +27,7 @@ from __future__ import annotations
 
 import argparse
 import json
+import math
 import platform
 import shlex
 import statistics
@@ -103,15 +105,22 @@ def aggregate(results: list[dict]) -> list[dict]:
         if row["builtin"]["n"] and row["naslib"]["n"]:
             row["diff_val"] = row["builtin"]["val_mean"] - row["naslib"]["val_mean"]
             row["within_target"] = abs(row["diff_val"]) <= TARGET
+            by_seed = {impl: {r["seed"]: r["best_val_acc"] for r in results
+                              if (r["optimizer"], r["dataset"], r["impl"]) == (optimizer, dataset, impl)}
+                       for impl in IMPLS}
+            if isinstance(row["seeds"], list) and len(row["seeds"]) > 1:  # same seeds: paired by seed
+                diffs = [by_seed["builtin"][s] - by_seed["naslib"][s] for s in row["seeds"]]
+                se = statistics.stdev(diffs) / math.sqrt(len(diffs))
+                row["diff_val_ci95"] = [row["diff_val"] - 1.96 * se, row["diff_val"] + 1.96 * se]
         rows.append(row)
     return rows
 
 
 def markdown(rows: list[dict], queries: int) -> str:
     lines = [f"| optimizer | dataset | seeds | built-in best val @{queries} | NASLib best val @{queries} | "
-             f"difference (built-in − NASLib) | within ±{TARGET} | distinct archs built-in / NASLib "
-             "| search s/run built-in | search s/run NASLib |",
-             "|---|---|---|---|---|---|---|---|---|---|"]
+             f"difference (built-in − NASLib) | 95% interval of the difference | within ±{TARGET} "
+             "| distinct archs built-in / NASLib | search s/run built-in | search s/run NASLib |",
+             "|---|---|---|---|---|---|---|---|---|---|---|"]
     for row in rows:
         b, n = row["builtin"], row["naslib"]
         cell = lambda d: "n/a" if d["val_mean"] is None else f"{d['val_mean']:.2f} ± {d['val_std']:.2f}"  # noqa: E731
@@ -121,7 +130,8 @@ def markdown(rows: list[dict], queries: int) -> str:
         ok = ("yes" if row["within_target"] else "**no**") if "within_target" in row else "n/a"
         wall = lambda d: "n/a" if d["search_time_s_mean"] is None else f"{d['search_time_s_mean']:.1f}"  # noqa: E731
         distinct = lambda d: "n/a" if d["distinct_archs_mean"] is None else f"{d['distinct_archs_mean']:.1f}"  # noqa: E731
-        lines.append(f"| {row['optimizer']} | {row['dataset']} | {n_seeds} | {cell(b)} | {cell(n)} | {diff} | {ok} "
+        ci = "n/a" if "diff_val_ci95" not in row else "[{:+.2f}, {:+.2f}]".format(*row["diff_val_ci95"])
+        lines.append(f"| {row['optimizer']} | {row['dataset']} | {n_seeds} | {cell(b)} | {cell(n)} | {diff} | {ci} | {ok} "
                      f"| {distinct(b)} / {distinct(n)} | {wall(b)} | {wall(n)} |")
     return "\n".join(lines)
 
