@@ -46,6 +46,9 @@ class AGNetSettings:
     #: hardware-aware search only: units of the metric the predictor regresses. "raw" (spec §7: the
     #: table's units, e.g. ms) or "limit" (metric / limit, a variant: see HardwareAGNetSearch)
     metric_units: str = "raw"
+    #: hardware-aware search only: how infeasible points rank under Joint=0. "accuracy" (spec §7) or
+    #: "accuracy+metric" (a variant: their metric rank is added, as Joint=1 does for every point)
+    infeasible_order: str = "accuracy"
 
     @classmethod
     def from_mapping(cls, values: Mapping[str, Any]) -> "AGNetSettings":
@@ -78,6 +81,8 @@ class AGNetSettings:
             raise ValueError(f"metric_weight must lie in [0, 1], got {self.metric_weight}")
         if not self.infeasible_penalty >= 1.0:
             raise ValueError(f"infeasible_penalty must be >= 1, got {self.infeasible_penalty}")
+        if self.infeasible_order not in ("accuracy", "accuracy+metric"):
+            raise ValueError(f"infeasible_order must be 'accuracy' or 'accuracy+metric', got {self.infeasible_order!r}")
         if self.metric_units not in ("raw", "limit"):
             raise ValueError(f"metric_units must be 'raw' or 'limit', got {self.metric_units!r}")
         if self.engine not in ("numpy", "torch"):

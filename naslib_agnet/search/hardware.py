@@ -102,7 +102,8 @@ class HardwareAGNetSearch(AGNetSearch):
     def _weights(self) -> np.ndarray:
         s = self.settings
         return hardware_rank_weights(self.scores, self.metrics, self.limit, self.joint, k=s.weight_factor,
-                                     penalty=s.infeasible_penalty)
+                                     penalty=s.infeasible_penalty,
+                                     infeasible_metric_rank=s.infeasible_order == "accuracy+metric")
 
     def _targets(self) -> np.ndarray:
         acc = np.asarray(self.scores, dtype=np.float32) * self.settings.score_scale
@@ -148,5 +149,6 @@ class HardwareAGNetSearch(AGNetSearch):
         if not candidates:
             return []
         pred = np.asarray([p for _, p in candidates], dtype=np.float64)
-        order = rank_sum_order(pred[:, 0], pred[:, 1], self.limit, self.joint, self.settings.infeasible_penalty)
+        order = rank_sum_order(pred[:, 0], pred[:, 1], self.limit, self.joint, self.settings.infeasible_penalty,
+                               infeasible_metric_rank=self.settings.infeasible_order == "accuracy+metric")
         return [candidates[i][0] for i in order[:num]]

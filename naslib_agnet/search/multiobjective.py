@@ -31,7 +31,8 @@ def _ranks(values: np.ndarray, descending: bool) -> np.ndarray:
     return ranks
 
 
-def _rank_sum(acc, metric, limit: float, joint: bool, penalty: float, infeasible: np.ndarray) -> np.ndarray:
+def _rank_sum(acc, metric, limit: float, joint: bool, penalty: float, infeasible: np.ndarray,
+              infeasible_metric_rank: bool = False) -> np.ndarray:
     acc = np.asarray(acc, dtype=np.float64)
     if acc.ndim != 1 or acc.size == 0:
         raise ValueError("need a non-empty 1-d array of accuracies")
@@ -41,19 +42,23 @@ def _rank_sum(acc, metric, limit: float, joint: bool, penalty: float, infeasible
     score = _ranks(acc, descending=True)
     if joint:
         score = score + _ranks(metric, descending=False)
+    elif infeasible_metric_rank:  # variant: infeasible points also rank by their metric under Joint=0
+        score = score + np.where(infeasible, _ranks(metric, descending=False), 0.0)
     return score * np.where(infeasible, penalty, 1.0)
 
 
 def hardware_rank_weights(acc, metric, limit: float, joint: bool, k: float = 0.01,
-                          penalty: float = INFEASIBLE_PENALTY) -> np.ndarray:
+                          penalty: float = INFEASIBLE_PENALTY, infeasible_metric_rank: bool = False) -> np.ndarray:
     """AG-Net's training weights for hardware-aware search (spec §7).
 
     c_i = (r_acc,i + r_metric,i) * p_i with 1-based ranks (r_metric = 0 unless ``joint``),
     p_i = ``penalty`` for an infeasible point (metric > limit or unknown), else 1;
     w_i = 1 / (k |D| + rank of c_i), rank 0-based ascending, ties by position.
+    ``infeasible_metric_rank`` (a variant, not the spec): with ``joint=False`` the infeasible
+    points keep r_metric too, so that without any feasible point the faster ones weigh more.
     """
     acc = np.asarray(acc, dtype=np.float64)
-    c = _rank_sum(acc, metric, limit, joint, penalty, ~feasible(metric, limit))
+    c = _rank_sum(acc, metric, limit, joint, penalty, ~feasible(metric, limit), infeasible_metric_rank)
     order = np.argsort(c, kind="stable")
     rank = np.empty(c.size, dtype=np.float64)
     rank[order] = np.arange(c.size)
@@ -61,14 +66,15 @@ def hardware_rank_weights(acc, metric, limit: float, joint: bool, k: float = 0.0
 
 
 def rank_sum_order(pred_acc, pred_metric, limit: float, joint: bool,
-                   penalty: float = INFEASIBLE_PENALTY) -> np.ndarray:
+                   penalty: float = INFEASIBLE_PENALTY, infeasible_metric_rank: bool = False) -> np.ndarray:
     """Candidate indices, best first, by AG-Net's selection rule (spec §7): rank by predicted
     accuracy (+ rank by predicted metric if ``joint``), times ``penalty`` where the predicted
-    metric exceeds the limit; ties by position."""
+    metric exceeds the limit; ties by position. ``infeasible_metric_rank``: as in
+    :func:`hardware_rank_weights`, for the candidates predicted infeasible."""
     pred_metric = np.asarray(pred_metric, dtype=np.float64)
     with np.errstate(invalid="ignore"):
         over = ~(pred_metric <= limit)
-    score = _rank_sum(pred_acc, pred_metric, limit, joint, penalty, over)
+    score = _rank_sum(pred_acc, pred_metric, limit, joint, penalty, over, infeasible_metric_rank)
     return np.argsort(score, kind="stable")
 
 
