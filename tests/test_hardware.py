@@ -338,3 +338,30 @@ def test_metric_units_limit_needs_a_finite_positive_limit(limit):
 def test_metric_units_must_be_known():
     with pytest.raises(ValueError, match="metric_units must be 'raw' or 'limit'"):
         hardware_settings(metric_units="ms")
+
+
+# ------------------------------------------------------------------------------ infeasible_order variant
+def test_infeasible_order_ranks_infeasible_points_by_accuracy_and_metric_under_joint0():
+    acc, metric = [50.0, 40.0, 30.0, 20.0], [9.0, 5.0, 7.0, 1.0]  # limit 2: only the last is feasible
+    spec = hardware_rank_weights(acc, metric, 2.0, joint=False)
+    variant = hardware_rank_weights(acc, metric, 2.0, joint=False, infeasible_metric_rank=True)
+    n = len(acc)
+    # spec: feasible first, then the infeasible by accuracy; variant: by accuracy rank + metric rank
+    # (50: 1+4, 40: 2+2, 30: 3+3 -> 40 before 50 before 30)
+    np.testing.assert_allclose(spec, 1 / (0.01 * n + np.array([1, 2, 3, 0])))
+    np.testing.assert_allclose(variant, 1 / (0.01 * n + np.array([2, 1, 3, 0])))
+    # Joint=1 already ranks every point by its metric: the flag changes nothing
+    np.testing.assert_array_equal(hardware_rank_weights(acc, metric, 2.0, joint=True),
+                                  hardware_rank_weights(acc, metric, 2.0, joint=True, infeasible_metric_rank=True))
+    assert list(rank_sum_order(acc, metric, 2.0, joint=False)) == [3, 0, 1, 2]
+    assert list(rank_sum_order(acc, metric, 2.0, joint=False, infeasible_metric_rank=True)) == [3, 1, 0, 2]
+
+
+def test_infeasible_order_setting_reaches_the_search_and_is_checked():
+    search = HardwareAGNetSearch(get_codec("nasbench201"), hardware_settings(infeasible_order="accuracy+metric"),
+                                 limit=2.0, joint=False, condition=[1, 0, 0, 0, 0, 0])
+    for k, acc, ms in zip(get_codec("nasbench201").enumerate(), (50.0, 40.0, 30.0), (9.0, 5.0, 7.0)):
+        search.observe(k, acc, ms)
+    np.testing.assert_allclose(search._weights(), 1 / (0.03 + np.array([1, 0, 2])))
+    with pytest.raises(ValueError, match="infeasible_order must be 'accuracy' or 'accuracy\\+metric'"):
+        hardware_settings(infeasible_order="metric")
