@@ -9,7 +9,7 @@ the same table; see :class:`naslib_agnet.cli.registry.NASLibBaseline`). Every ru
 sequential process-local loop (no worker processes). It then reports, per implementation,
 mean ± std over seeds of the best validation accuracy after ``--queries`` queries, and the
 difference built-in minus NASLib (target: |difference| <= 0.15 points) with a 95 % interval
-(paired by seed: mean per-seed difference ± 1.96 of its standard error, normal approximation). "search s/run" is the
+(paired by seed: mean per-seed difference ± t(0.975, n−1) times its standard error). "search s/run" is the
 run's search time as its summary.json records it (the sum of the per-query times: proposals,
 training, queries; not the set-up of the data tables); "distinct archs" is the mean number of
 different architectures among the queries (NASLib's BANANAS/NPENAS may evaluate one twice).
@@ -43,7 +43,9 @@ TARGET = 0.15
 
 def run_one(optimizer: str, dataset: str, seed: int, impl: str, data_dir: str, out: Path, queries: int,
             overrides: list[str] = ()) -> dict:
-    """One run in ``out`` (reused when its summary.json says finished); its best val after ``queries`` and wall time."""
+    """One run in ``out`` (reused when its summary.json says finished and it was made by the same
+    implementation from the same config); its best val after ``queries`` and wall time."""
+    from naslib_agnet.cli.compare import _config_diff
     from naslib_agnet.cli.config import load_config, run_dir
     from naslib_agnet.cli.run_search import run_search
 
@@ -52,6 +54,11 @@ def run_one(optimizer: str, dataset: str, seed: int, impl: str, data_dir: str, o
     summary_path = run_dir(config) / "summary.json"
     reused, elapsed = False, None
     if summary_path.is_file() and json.loads(summary_path.read_text()).get("finished"):
+        recorded = json.loads(summary_path.read_text()).get("implementation", impl)  # older runs: unrecorded
+        diff = _config_diff(json.loads((summary_path.parent / "errors.json").read_text())[0], config)
+        if recorded != impl or diff:
+            raise SystemExit(f"{summary_path.parent} holds a run of another implementation ({recorded}) or config "
+                             f"({'; '.join(diff)}); give this check its own --builtin-runs / --naslib-runs folder")
         reused = True
     else:
         start = time.perf_counter()
@@ -67,12 +74,22 @@ def run_one(optimizer: str, dataset: str, seed: int, impl: str, data_dir: str, o
             "run_dir": str(summary_path.parent)}
 
 
-def finished(out: Path, optimizer: str, dataset: str, seed: int) -> bool:
+def finished(out: Path, optimizer: str, dataset: str, seed: int, overrides: list[str] = ()) -> bool:
     from naslib_agnet.cli.config import load_config, run_dir
 
-    cfg = load_config(None, ["optimizer", optimizer, "dataset", dataset, "seed", str(seed), "out_dir", str(out)])
+    cfg = load_config(None, ["optimizer", optimizer, "dataset", dataset, "seed", str(seed), "out_dir", str(out),
+                             *overrides])
     path = run_dir(cfg) / "summary.json"
     return path.is_file() and bool(json.loads(path.read_text()).get("finished"))
+
+
+#: Student's t, 97.5 % quantile, for 1..30 degrees of freedom (beyond: the normal 1.96)
+T975 = (12.706, 4.303, 3.182, 2.776, 2.571, 2.447, 2.365, 2.306, 2.262, 2.228, 2.201, 2.179, 2.160, 2.145, 2.131,
+        2.120, 2.110, 2.101, 2.093, 2.086, 2.080, 2.074, 2.069, 2.064, 2.060, 2.056, 2.052, 2.048, 2.045, 2.042)
+
+
+def t975(df: int) -> float:
+    return T975[df - 1] if 1 <= df <= len(T975) else 1.96
 
 
 def mean_std(values: list[float]) -> tuple[float, float]:
@@ -110,8 +127,8 @@ def aggregate(results: list[dict]) -> list[dict]:
                        for impl in IMPLS}
             if isinstance(row["seeds"], list) and len(row["seeds"]) > 1:  # same seeds: paired by seed
                 diffs = [by_seed["builtin"][s] - by_seed["naslib"][s] for s in row["seeds"]]
-                se = statistics.stdev(diffs) / math.sqrt(len(diffs))
-                row["diff_val_ci95"] = [row["diff_val"] - 1.96 * se, row["diff_val"] + 1.96 * se]
+                half = t975(len(diffs) - 1) * statistics.stdev(diffs) / math.sqrt(len(diffs))
+                row["diff_val_ci95"] = [row["diff_val"] - half, row["diff_val"] + half]
         rows.append(row)
     return rows
 
@@ -169,15 +186,20 @@ def main(argv: list[str] | None = None) -> int:
         parser.error("--builtin-set takes KEY VALUE pairs")
     if args.builtin_set and not args.builtin_runs:
         parser.error("--builtin-set needs --builtin-runs: a folder of its own, not RUNS/builtin's default runs")
+    if "search.epochs" in args.builtin_set[::2]:
+        parser.error("--builtin-set: give the budget with --queries, not search.epochs")
     out = {"builtin": Path(args.builtin_runs) if args.builtin_runs else runs / "builtin",
            "naslib": Path(args.naslib_runs) if args.naslib_runs else runs / "naslib"}
     overrides = {"builtin": args.builtin_set, "naslib": []}
+    if out["builtin"].resolve() == out["naslib"].resolve():
+        parser.error("the built-in and NASLib runs need different folders (--builtin-runs, --naslib-runs)")
     results, start = [], time.perf_counter()
     seeds = range(args.first_seed, args.first_seed + args.seeds)
     for optimizer in args.optimizers:
         for seed in seeds:  # seed-major: an interrupted check has about as many seeds for every dataset
             for dataset in args.datasets:
-                if args.report_only and not all(finished(out[impl], optimizer, dataset, seed) for impl in IMPLS):
+                if args.report_only and not all(finished(out[impl], optimizer, dataset, seed, overrides[impl])
+                                                for impl in IMPLS):
                     continue  # only seeds both implementations finished
                 for impl in IMPLS:
                     res = run_one(optimizer, dataset, seed, impl, args.data_dir, out[impl], args.queries,

@@ -25,7 +25,7 @@ NASLib's code, for runs that must match NASLib's numbers rather than its algorit
 keeps duplicate and already-evaluated candidates (so a query may re-evaluate an
 architecture), and it chains the mutations as NASLib's ``_get_new_candidates`` does, where
 the parent loop variable is rebound to each new child, so a parent's candidates form a
-random walk (candidate i is i mutations away) instead of being its children. The predictor is trained on the CPU in the caller's torch thread setting, from
+random walk (candidate i is i·max_mutations mutations away) instead of being its children. The predictor is trained on the CPU in the caller's torch thread setting, from
 torch's global RNG (seeded by ``torch.manual_seed``); sampling, mutation and ITS draws
 use numpy's global RNG (``np.random.seed``), as in NASLib.
 """

@@ -36,7 +36,7 @@ class RunRecord:
     best_val: list[float]
     best_test: list[float | None] | None  # None: no test accuracy (NASLib folders)
     wall_time_s: float | None = None  # the run's search time (summary.json); None for NASLib folders
-    implementation: str = "naslib"  # whose optimizer code ran: "builtin" or "naslib" (NASLib's own class)
+    implementation: str = "builtin"  # whose optimizer code ran: "builtin" or "naslib" (NASLib's own class)
 
 
 def find_run_folders(root: str | Path) -> list[Path]:
@@ -93,7 +93,7 @@ def load_run(path: str | Path) -> RunRecord:
         return str(config.get(key, layout[key]))
 
     return RunRecord(path, "naslib", get("search_space"), get("dataset"), get("optimizer"), get("config_id"),
-                     get("seed"), None, best_val, None)
+                     get("seed"), None, best_val, None, implementation="naslib")
 
 
 def mean_std(values: list[float]) -> tuple[float, float]:
@@ -109,6 +109,7 @@ class Group:
     source: str
     config_id: str
     runs: list[RunRecord]
+    implementation: str = "builtin"
 
 
 def group_runs(runs: Iterable[RunRecord], optimizer_order: list[str] | None = None) -> list[Group]:
@@ -133,12 +134,13 @@ def group_runs(runs: Iterable[RunRecord], optimizer_order: list[str] | None = No
             name += " [NASLib runner]" if source == "naslib" else " [naslib-agnet runner]"
         if len(configs_per[(ss, ds, opt, src)]) > 1:
             name += f" config_{cid}"
-        out.append(Group(ss, ds, name, opt, source, cid, sorted(rs, key=lambda r: (len(r.seed), r.seed))))
+        out.append(Group(ss, ds, name, opt, source, cid, sorted(rs, key=lambda r: (len(r.seed), r.seed)), impl))
 
     def key(g: Group):
         ds_rank = DATASET_ORDER.index(g.dataset) if g.dataset in DATASET_ORDER else len(DATASET_ORDER)
         opt_rank = order.index(g.optimizer) if g.optimizer in order else len(order)
-        return (g.search_space, ds_rank, g.dataset, opt_rank, g.optimizer, g.name, g.config_id)
+        return (g.search_space, ds_rank, g.dataset, opt_rank, g.optimizer, g.implementation != "builtin",
+                g.source != "naslib_agnet", g.config_id)
 
     return sorted(out, key=key)
 
