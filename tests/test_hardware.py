@@ -3,6 +3,7 @@ two-output predictor, HardwareAGNetSearch, and the runner's hardware records."""
 from __future__ import annotations
 
 import copy
+import csv
 import json
 import math
 
@@ -246,6 +247,14 @@ def test_run_records_feasibility_and_the_report_reads_it(tmp_path, data_dir):
     text = paths[2].read_text()
     assert "pixel3_latency <= 4" in text and "agnet_joint feas" in text
     assert "1 tasks; number of tasks where" in text and "| feasibility ratio above rs |" in text
+    # a run of NASLib's own rs (--baselines naslib) is reported apart from the built-in rs
+    naslib_rs = tmp_path / "naslib" / "rs" / "0"
+    naslib_rs.mkdir(parents=True)
+    record = json.loads((outs[1] / "summary.json").read_text())
+    (naslib_rs / "summary.json").write_text(json.dumps({**record, "implementation": "naslib"}))
+    paths = write_hardware_report([*outs, naslib_rs], tmp_path / "report2", [24])
+    rows = list(csv.DictReader(paths[0].open()))
+    assert sorted(r["optimizer"] for r in rows) == ["agnet_joint", "rs", "rs (NASLib)"]
 
 
 def test_compare_tasks_of_the_table5_grid_and_their_errors():

@@ -122,8 +122,9 @@ def aggregate(runs: list[dict[str, Any]], budget: int) -> dict[str, Any]:
 
 def _group(runs: Iterable[dict[str, Any]], task_of: Callable[[dict], str]) -> dict[tuple[str, str, str], list]:
     groups: dict[tuple[str, str, str], list] = {}
-    for r in runs:
-        groups.setdefault((task_of(r), r["dataset"], r["optimizer"]), []).append(r)
+    for r in runs:  # NASLib's own classes (--baselines naslib) apart from the built-in ones of the same name
+        name = r["optimizer"] + (" (NASLib)" if r.get("implementation") == "naslib" else "")
+        groups.setdefault((task_of(r), r["dataset"], name), []).append(r)
     return groups
 
 
