@@ -1,4 +1,6 @@
 """BANANAS and NPENAS on the real NB201 table: path encoding, NASLib's contract and algorithm, determinism."""
+from functools import partial
+
 import numpy as np
 import pytest
 import torch
@@ -9,7 +11,7 @@ from naslib_agnet.baselines.encodings import (PATH_ENCODING_LENGTH, encode_adjac
                                               path_indices)
 from naslib_agnet.bridge import MetaOptimizer, NasBench201Space, make_nb201_dataset_api
 
-from .helpers import CountingOracle
+from .helpers import CountingOracle, make_optimizer
 
 # a small, fast predictor for the tests; the defaults (NASLib's) are checked separately
 FAST = {"mlp_epochs": 30, "mlp_num_layers": 4}
@@ -29,12 +31,7 @@ def api(data_dir):
     return make_nb201_dataset_api(data_dir, "cifar10")
 
 
-def make(cls, api, seed=0, **search):
-    np.random.seed(seed)
-    torch.manual_seed(seed)
-    opt = cls({"dataset": "cifar10", "search": {"epochs": 100, **search}})
-    opt.adapt_search_space(NasBench201Space(), dataset_api=api)
-    return opt
+make = partial(make_optimizer, space=NasBench201Space, dataset="cifar10")
 
 
 def hamming(a, b):

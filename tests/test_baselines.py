@@ -1,4 +1,6 @@
 """The built-in RS, RE and LS baselines on the real NB201 table: NASLib's contract, algorithms, determinism."""
+from functools import partial
+
 import numpy as np
 import pytest
 import torch
@@ -6,7 +8,7 @@ import torch
 from naslib_agnet.baselines import LocalSearch, RandomSearch, RegularizedEvolution
 from naslib_agnet.bridge import MetaOptimizer, NasBench201Space, make_nb201_dataset_api
 
-from .helpers import CountingOracle
+from .helpers import CountingOracle, make_optimizer
 
 BASELINES = [RandomSearch, RegularizedEvolution, LocalSearch]
 
@@ -23,11 +25,7 @@ def api(data_dir):
     return make_nb201_dataset_api(data_dir, "cifar10")
 
 
-def make(cls, api, seed=0, **search):
-    np.random.seed(seed)
-    opt = cls({"dataset": "cifar10", "search": {"epochs": 100, **search}})
-    opt.adapt_search_space(NasBench201Space(), dataset_api=api)
-    return opt
+make = partial(make_optimizer, space=NasBench201Space, dataset="cifar10")
 
 
 def run(cls, api, queries, seed=0, **search):

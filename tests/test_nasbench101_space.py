@@ -3,6 +3,7 @@ neighbourhoods stay inside the table, queries match it, test accuracy is missing
 AG-Net discards generated cells outside the table; the baselines and the shipped generator on NB101."""
 import json
 import math
+from functools import partial
 
 import numpy as np
 import pytest
@@ -19,6 +20,8 @@ from naslib_agnet.search import AGNetSearch, AGNetSettings
 from naslib_agnet.spaces import get_codec
 from naslib_agnet.spaces.nasbench101 import cell_hash, spec_to_tuple, tuple_to_spec
 from naslib_agnet.weights import load_generator, shipped_path
+
+from .helpers import make_optimizer
 
 CODEC = get_codec("nasbench101")
 
@@ -295,12 +298,7 @@ def test_agnet_config_has_the_nb101_settings():
 
 
 # ----------------------------------------------------------------------------------------- baselines
-def make(cls, api, seed=0, **search):
-    np.random.seed(seed)
-    torch.manual_seed(seed)
-    opt = cls({"dataset": "cifar10-20k", "search": {"epochs": 100, **search}})
-    opt.adapt_search_space(NasBench101Space(), dataset_api=api)
-    return opt
+make = partial(make_optimizer, space=NasBench101Space, dataset="cifar10-20k")
 
 
 @pytest.mark.parametrize("cls", [RandomSearch, RegularizedEvolution, LocalSearch, Bananas, Npenas])
