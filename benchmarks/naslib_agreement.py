@@ -53,8 +53,9 @@ def run_one(optimizer: str, dataset: str, seed: int, impl: str, data_dir: str, o
                                 "out_dir", str(out), "search.epochs", str(queries), *overrides])
     summary_path = run_dir(config) / "summary.json"
     reused, elapsed = False, None
-    if summary_path.is_file() and json.loads(summary_path.read_text()).get("finished"):
-        recorded = json.loads(summary_path.read_text()).get("implementation", impl)  # older runs: unrecorded
+    previous = json.loads(summary_path.read_text()) if summary_path.is_file() else {}
+    if previous.get("finished"):
+        recorded = previous.get("implementation", impl)  # older runs: unrecorded
         diff = _config_diff(json.loads((summary_path.parent / "errors.json").read_text())[0], config)
         if recorded != impl or diff:
             raise SystemExit(f"{summary_path.parent} holds a run of another implementation ({recorded}) or config "

@@ -71,7 +71,7 @@ def get_optimizer_factory(name: str, baselines: str = "builtin") -> Factory:
     """The factory for ``name``. ``baselines``: ``builtin`` or ``naslib`` (NASLib's own RS/RE/LS/BANANAS/NPENAS)."""
     if baselines not in ("builtin", "naslib"):
         raise ValueError(f"baselines must be 'builtin' or 'naslib', got {baselines!r}")
-    if baselines == "naslib" and name in NASLIB_BASELINES:
+    if implementation(name, baselines) == "naslib":
         return naslib_baseline_factory(name)
     _builtin()
     if name in _REGISTRY:
