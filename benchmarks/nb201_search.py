@@ -56,6 +56,8 @@ def main() -> int:
     parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     parser.add_argument("--data-dir", required=True)
     parser.add_argument("--seeds", type=int, default=10)
+    parser.add_argument("--first-seed", type=int, default=0,
+                        help="seeds are FIRST_SEED .. FIRST_SEED+SEEDS-1 (e.g. a tuning set apart from 0..9)")
     parser.add_argument("--queries", type=int, default=192)
     parser.add_argument("--jobs", type=int, default=2)
     parser.add_argument("--datasets", nargs="+", default=list(DATASETS))
@@ -71,7 +73,7 @@ def main() -> int:
 
     optima = {ds: load_nb201_oracle(args.data_dir, ds).best("val_acc")[1] for ds in args.datasets}
     jobs = [(ds, seed, args.data_dir, args.out_dir, args.queries, args.opts)
-            for ds in args.datasets for seed in range(args.seeds)]
+            for ds in args.datasets for seed in range(args.first_seed, args.first_seed + args.seeds)]
     start = time.perf_counter()
     results = []
     with mp.get_context("spawn").Pool(args.jobs, maxtasksperchild=1) as pool:
@@ -94,7 +96,7 @@ def main() -> int:
 def render(results: list[dict], optima: dict, args, command: str, total_s: float) -> str:
     budgets = [b for b in BUDGETS if b <= args.queries]
     lines = [f"Command: `{command}`", "",
-             f"{args.seeds} seeds per dataset, {args.queries} queries, {args.jobs} trials in parallel, "
+             f"{args.seeds} seeds ({args.first_seed}-{args.first_seed + args.seeds - 1}) per dataset, {args.queries} queries, {args.jobs} trials in parallel, "
              f"total wall time {total_s / 60:.1f} min on this machine "
              f"({platform.processor() or platform.machine()}, Python {platform.python_version()}).", "",
              "Mean ± std over seeds of the best-by-validation architecture after q queries: "

@@ -374,3 +374,9 @@ def test_infeasible_order_setting_reaches_the_search_and_is_checked():
     np.testing.assert_allclose(search._weights(), 1 / (0.03 + np.array([1, 0, 2])))
     with pytest.raises(ValueError, match="infeasible_order must be 'accuracy' or 'accuracy\\+metric'"):
         hardware_settings(infeasible_order="metric")
+
+
+def test_hardware_search_refuses_the_encoding_predictor():
+    with pytest.raises(ValueError, match="only predictor_input 'generated'.*search.agnet_predictor_input"):
+        HardwareAGNetSearch(get_codec("nasbench201"), hardware_settings(predictor_input="encoding"), limit=4.0,
+                            joint=False, condition=[1, 0, 0, 0, 0, 0])

@@ -119,3 +119,89 @@ def test_space_query_answers_true_test_accuracy(api):
 def test_bad_settings_name_the_key(name, value, message):
     with pytest.raises(ValueError, match=message):
         AGNet({"dataset": "cifar10", "search": {name: value}})
+
+
+# --------------------------------------------------------------- predictor_input="encoding"
+def observed_search(api, seed=0, **settings):
+    search = shipped_search(seed=seed, **settings)
+    oracle = api["nb201_oracle"]
+    keys = oracle.keys()
+    for i in np.random.default_rng(seed).choice(len(keys), 16, replace=False):
+        search.observe(keys[i], oracle.query(keys[i])["val_acc"])
+    return search
+
+
+def step_grads(search, z, nodes, edges, targets, weights):
+    search._train_step(z, nodes, edges, targets, weights)
+    gen = [p.grad.clone() for p in search.generator.parameters()]
+    pred = [p.grad.clone() for p in search.predictor.parameters()]
+    return gen, pred
+
+
+def test_encoding_step_trains_predictor_on_targets_and_generator_on_reconstruction(api):
+    searches = {engine: observed_search(api, predictor_input="encoding", engine=engine)
+                for engine in ("numpy", "torch")}
+    search = searches["numpy"]
+    nodes, edges = search.codec.encode(search.archs)
+    targets = search._targets()
+    weights = search._weights().astype(np.float32)
+    z = torch.randn(16, search.generator.latent_dim, generator=torch.Generator().manual_seed(3))
+    grads = {engine: step_grads(s, z, nodes, edges, targets, weights) for engine, s in searches.items()}
+    for a, b in zip(grads["numpy"][0] + grads["numpy"][1], grads["torch"][0] + grads["torch"][1]):
+        torch.testing.assert_close(a, b, rtol=1e-3, atol=1e-6)
+
+    # the objective written out: generator <- (1 - alpha) weighted reconstruction, predictor <- alpha weighted MSE
+    ref = observed_search(api, predictor_input="encoding", engine="torch")
+    from naslib_agnet.model import reconstruction_loss
+    alpha, w = ref.settings.alpha, torch.from_numpy(weights)
+    recon = reconstruction_loss(ref.generator(z), torch.from_numpy(nodes), torch.from_numpy(edges),
+                                ref.generator.config)
+    gen_ref = torch.autograd.grad(((1 - alpha) * w * recon).mean(), list(ref.generator.parameters()))
+    onehot = torch.nn.functional.one_hot(torch.from_numpy(nodes), ref.codec.num_classes).float().flatten(1)
+    pred = ref.predictor(torch.cat([onehot, torch.from_numpy(edges)], 1))
+    mse = (alpha * w * (pred - torch.from_numpy(targets)) ** 2).mean()
+    pred_ref = torch.autograd.grad(mse, list(ref.predictor.parameters()))
+    for a, b in zip(grads["torch"][0] + grads["torch"][1], list(gen_ref) + list(pred_ref)):
+        torch.testing.assert_close(a, b)
+
+    # the predictor's gradient does not depend on z (it reads the targets), the generator's does
+    other = observed_search(api, predictor_input="encoding")
+    gen2, pred2 = step_grads(other, torch.randn(16, 32), nodes, edges, targets, weights)
+    for a, b in zip(pred2, grads["numpy"][1]):
+        torch.testing.assert_close(a, b)
+    assert any(not torch.allclose(a, b) for a, b in zip(gen2, grads["numpy"][0]))
+
+
+def test_encoding_candidates_are_scored_on_their_own_encoding(api):
+    search = observed_search(api, predictor_input="encoding", retrain_epochs=0)
+    chosen = search.propose()
+    archs = [a for a, _ in search.last_candidates]
+    assert len(archs) == 100 == len(set(archs))
+    with torch.no_grad():
+        expected = search.predictor(search._encoding(*search.codec.encode(archs))) / search.settings.score_scale
+    got = torch.tensor([score for _, score in search.last_candidates])
+    torch.testing.assert_close(got, expected.float())
+    ranked = sorted(search.last_candidates, key=lambda c: -c[1])
+    assert chosen == [a for a, _ in ranked[:16]]
+
+
+def test_encoding_predictor_learns_to_order_the_evaluated_architectures(api):
+    search = observed_search(api, predictor_input="encoding")
+    nodes, edges = search.codec.encode(search.archs)
+    targets, weights = search._targets(), search._weights().astype(np.float32)
+
+    def rho():
+        with torch.no_grad():
+            fit = search.predictor(search._encoding(nodes, edges)).numpy()
+        ranks = [np.argsort(np.argsort(v)) for v in (fit, np.asarray(search.scores))]
+        return np.corrcoef(*ranks)[0, 1]  # Spearman's rho
+
+    before = rho()
+    for _ in range(20):
+        search._train_step(torch.zeros(16, 32), nodes, edges, targets, weights)
+    assert rho() > max(0.3, before)
+
+
+def test_predictor_input_is_checked():
+    with pytest.raises(ValueError, match="predictor_input must be one of 'generated', 'encoding'"):
+        AGNet({"dataset": "cifar10", "search": {"agnet_predictor_input": "graph"}})

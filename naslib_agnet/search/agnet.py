@@ -20,6 +20,9 @@ from ..model import Generator, GeneratorConfig, MLPPredictor, rank_weights, reco
 from ..spaces import ArchKey, Codec, sample_discrete
 
 
+PREDICTOR_INPUTS = ("generated", "encoding")
+
+
 @dataclass
 class AGNetSettings:
     """Every hyperparameter of the search, defaulting to the spec's NB201 values (spec §5.5, §10)."""
@@ -49,6 +52,11 @@ class AGNetSettings:
     #: hardware-aware search only: how infeasible points rank under Joint=0. "accuracy" (spec §7) or
     #: "accuracy+metric" (a variant: their metric rank is added, as Joint=1 does for every point)
     infeasible_order: str = "accuracy"
+    #: what the predictor reads. "generated" (spec §3.2: the generator's continuous output for z,
+    #: trained jointly with the generator on random (z, target) pairs) or "encoding" (a variant: the
+    #: predictor is trained on the evaluated architectures' own one-hot encodings and scores each
+    #: candidate's decoded encoding; the generator learns from the reconstruction loss alone)
+    predictor_input: str = "generated"
 
     @classmethod
     def from_mapping(cls, values: Mapping[str, Any]) -> "AGNetSettings":
@@ -85,6 +93,9 @@ class AGNetSettings:
             raise ValueError(f"infeasible_order must be 'accuracy' or 'accuracy+metric', got {self.infeasible_order!r}")
         if self.metric_units not in ("raw", "limit"):
             raise ValueError(f"metric_units must be 'raw' or 'limit', got {self.metric_units!r}")
+        if self.predictor_input not in PREDICTOR_INPUTS:
+            raise ValueError(f"predictor_input must be one of {', '.join(map(repr, PREDICTOR_INPUTS))}, "
+                             f"got {self.predictor_input!r}")
         if self.engine not in ("numpy", "torch"):
             raise ValueError(f"engine must be 'numpy' or 'torch', got {self.engine!r}")
 
@@ -254,10 +265,18 @@ class AGNetSearch:
                 steps += 1
         return steps
 
+    def _encoding(self, nodes: np.ndarray, edges: np.ndarray) -> torch.Tensor:
+        """Discrete architectures as predictor input: [flatten(one-hot node types) ; edge bits], ``[B, D]``."""
+        onehot = np.eye(self.codec.num_classes, dtype=np.float32)[np.asarray(nodes)]
+        return torch.from_numpy(np.concatenate([onehot.reshape(len(onehot), -1),
+                                                np.asarray(edges, dtype=np.float32)], 1))
+
     def _train_step(self, z: torch.Tensor, nodes: np.ndarray, edges: np.ndarray,
                     targets: np.ndarray, weights: np.ndarray) -> None:
         alpha = self.settings.alpha
-        if self.settings.engine == "numpy":
+        if self.settings.predictor_input != "generated":
+            self._train_step_on_encodings(z, nodes, edges, targets, weights)
+        elif self.settings.engine == "numpy":
             from ..model.fast_backprop import search_loss_and_grad
 
             search_loss_and_grad(self.generator, self.predictor, z.numpy(), nodes, edges, targets, weights, alpha)
@@ -271,6 +290,30 @@ class AGNetSearch:
             loss.backward()
         self.optimizer.step()
 
+    def _train_step_on_encodings(self, z: torch.Tensor, nodes: np.ndarray, edges: np.ndarray,
+                                 targets: np.ndarray, weights: np.ndarray) -> None:
+        """The ``predictor_input="encoding"`` step: the batch objective
+        mean_i w_i [(1 - alpha) L_G,i + alpha (P(y_i) - acc_i)^2] with P reading the target's own
+        encoding y_i, so the two terms touch disjoint parameters (generator, predictor)."""
+        alpha = self.settings.alpha
+        w = torch.from_numpy(weights)
+        if self.settings.engine == "numpy":
+            from ..model.fast_backprop import search_loss_and_grad
+
+            search_loss_and_grad(self.generator, None, z.numpy(), nodes, edges, None, weights, 0.0)
+            for param in self.generator.parameters():
+                param.grad.mul_(1.0 - alpha)
+        else:
+            self.optimizer.zero_grad(set_to_none=False)
+            recon = reconstruction_loss(self.generator(z), torch.from_numpy(nodes), torch.from_numpy(edges),
+                                        self.generator.config)
+            ((1.0 - alpha) * w * recon).mean().backward()
+        for param in self.predictor.parameters():
+            param.grad = None
+        prediction = self.predictor(self._encoding(nodes, edges))
+        (alpha * w * (prediction - torch.from_numpy(targets)) ** 2).mean().backward()
+        self.optimizer.step()
+
     @torch.no_grad()
     def generate_candidates(self) -> list[tuple[ArchKey, float]]:
         """Valid, unseen, de-duplicated candidates with the predicted score of their z (spec §5.3);
@@ -278,18 +321,22 @@ class AGNetSearch:
 
         Draws chunks of 100, 200, ... latent points until more than ``num_candidates``
         candidates exist (or the chunk budget is spent), then keeps ``num_candidates``
-        of them at random. Scores are in the caller's units (divided by ``score_scale``).
+        of them at random. Scores are in the caller's units (divided by ``score_scale``); with
+        ``predictor_input="encoding"`` they are the predictor's values on each kept candidate's
+        encoding instead of on the continuous output of its z.
         """
         s = self.settings
         self.generator.eval()
         self.predictor.eval()
         found: dict[Hashable, tuple[ArchKey, float]] = {}
         rejected: set[Hashable] = set()  # candidates the filter discarded
+        on_encoding = s.predictor_input != "generated"
         for chunk in range(1, s.max_chunks + 1):
             z = self.generator.sample_latent(chunk * s.chunk_size, generator=self.torch_rng,
                                              bound=s.latent_bound)
             node_logits, edge_logits = self.generator.generate(z)
-            predicted = self._predict(torch.cat([node_logits.flatten(1), edge_logits], 1))
+            predicted = ([None] * len(z) if on_encoding
+                         else self._predict(torch.cat([node_logits.flatten(1), edge_logits], 1)))
             types, edges = sample_discrete(node_logits, edge_logits, generator=self.torch_rng)
             self.timings.latent_draws += len(z)
             for arch, score in zip(self.codec.decode(types, edges), predicted):
@@ -309,6 +356,9 @@ class AGNetSearch:
         if len(candidates) > s.num_candidates:
             keep = self.rng.choice(len(candidates), size=s.num_candidates, replace=False)
             candidates = [candidates[i] for i in sorted(keep)]
+        if on_encoding and candidates:
+            archs = [arch for arch, _ in candidates]
+            candidates = list(zip(archs, self._predict(self._encoding(*self.codec.encode(archs)))))
         return candidates
 
     def best(self) -> tuple[ArchKey, float]:

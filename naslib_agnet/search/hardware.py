@@ -67,6 +67,9 @@ class HardwareAGNetSearch(AGNetSearch):
             raise ValueError(f"metric_units 'limit' (config key search.agnet_metric_units) regresses metric / limit "
                              f"and needs a finite positive limit, got {limit}; set one (hardware.limit) or use "
                              "metric_units 'raw'")
+        if settings.predictor_input != "generated":
+            raise ValueError(f"the hardware-aware search supports only predictor_input 'generated' (config key "
+                             f"search.agnet_predictor_input), got {settings.predictor_input!r}")
         #: the predictor's metric target is metric * metric_scale
         self.metric_scale = 1.0 / self.limit if units == "limit" else 1.0
         self.condition = torch.as_tensor(np.asarray(condition, dtype=np.float32))
