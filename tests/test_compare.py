@@ -146,6 +146,30 @@ def test_a_run_that_predates_a_setting_counts_as_its_default(grid):
     assert _config_diff(old, changed) == ["search.naslib_quirks: recorded '<absent>', now True"]
 
 
+def test_an_agnet_run_from_other_generator_weights_is_refused(grid, data_dir, tmp_path):
+    """The config says agnet_pretrained: default either way; the run record's fingerprint of the
+    weights file tells a run of re-trained shipped weights apart. A record without one is accepted."""
+    from naslib_agnet.weights import generator_fingerprint
+
+    out, originals = grid
+    summary, errors = originals[("agnet", 0)]
+    assert summary["agnet"]["generator_sha256"] == generator_fingerprint("nasbench201", "default")
+    assert len(summary["agnet"]["generator_sha256"]) == 16
+    cfg = load_compare_config(COMPARE, grid_opts(tmp_path, ["agnet"], "[0]"))
+    target = cell(tmp_path, "agnet", 0)
+    target.mkdir(parents=True)
+    (target / "errors.json").write_text(json.dumps(errors))
+    for recorded, refused in (("0123456789abcdef", True), (None, False)):
+        (target / "summary.json").write_text(json.dumps({**summary, "agnet": {**summary["agnet"],
+                                                                               "generator_sha256": recorded}}))
+        if refused:
+            with pytest.raises(ConfigError, match=r"started from other generator weights \(sha256 0123456789abcdef"):
+                run_compare(cfg, data_dir, jobs=1, log=lambda _: None)
+        else:
+            _, failures = run_compare(cfg, data_dir, jobs=1, log=lambda _: None)
+            assert failures == []
+
+
 def test_a_cell_of_the_other_implementation_is_refused_and_labelled_apart(grid, data_dir, tmp_path):
     """A finished run of NASLib's own class (``--baselines naslib``) in the folder of a built-in
     grid's cell is neither skipped as done nor overwritten; the report keeps the two apart."""

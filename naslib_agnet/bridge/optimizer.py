@@ -24,7 +24,7 @@ import torch
 
 from ..search import AGNetSearch, AGNetSettings, HardwareAGNetSearch
 from ..spaces import get_codec
-from ..weights import load_generator
+from ..weights import generator_fingerprint, load_generator
 from .blackbox import BlackBoxOptimizer, _get
 
 logger = logging.getLogger(__name__)
@@ -80,11 +80,13 @@ class AGNet(BlackBoxOptimizer):
         self.search: AGNetSearch | None = None
         self.hardware = None
         self.random_fallbacks = 0
+        self.generator_fingerprint: str | None = None  #: of the weights file the search started from
 
     def adapt_search_space(self, search_space, scope=None, dataset_api=None):
         super().adapt_search_space(search_space, scope=scope, dataset_api=dataset_api)
         codec = get_codec(search_space.get_type())
         state, gen_config = load_generator(codec.name, self.pretrained)
+        self.generator_fingerprint = generator_fingerprint(codec.name, self.pretrained)
         self.hardware = dataset_api.get("hardware") if isinstance(dataset_api, dict) else None
         if self.hardware is not None:
             self.search = HardwareAGNetSearch(codec, self.settings, limit=self.hardware.limit, joint=self.joint,

@@ -283,6 +283,7 @@ def classify(cell: Cell, implementation: str = "builtin") -> None:
     if diff:
         raise ConfigError(f"{cell.label}: {cell.out} holds a run of a different config ({'; '.join(diff)}); "
                           "use another config_id or out_dir, or delete the folder to rerun it")
+    _check_generator(cell, summary)
     recorded_impl = summary.get("implementation", "builtin")
     if recorded_impl != implementation:
         flag = {"naslib": "--baselines naslib", "builtin": "--baselines builtin"}
@@ -296,6 +297,24 @@ def classify(cell: Cell, implementation: str = "builtin") -> None:
     else:
         cell.state = "resume" if queries else "new"
         cell.recorded = queries
+
+
+def _check_generator(cell: Cell, summary: dict[str, Any]) -> None:
+    """An AG-Net run must have started from the same generator weights as the cell would now: the
+    config's ``agnet_pretrained: default`` names the shipped file, whose contents may have changed.
+    A run recorded before the fingerprint existed cannot be checked and is taken as it is."""
+    recorded = (summary.get("agnet") or {}).get("generator_sha256")
+    if recorded is None:
+        return
+    from ..weights import generator_fingerprint
+
+    pretrained = str(cell.config["search"].get("agnet_pretrained", "default"))
+    current = generator_fingerprint(cell.config["search_space"], pretrained)
+    if current != recorded:
+        raise ConfigError(f"{cell.label}: {cell.out} holds a run that started from other generator weights "
+                          f"(sha256 {recorded}..., search.agnet_pretrained {pretrained!r} is now {current}...; "
+                          "were the shipped weights re-trained?); use another out_dir or config_id, or delete "
+                          "the folder to rerun it")
 
 
 def plan_cells(config: dict[str, Any], spec: CompareSpec, baselines: str = "builtin") -> list[Cell]:

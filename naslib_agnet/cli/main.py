@@ -121,7 +121,8 @@ def build_parser() -> argparse.ArgumentParser:
     pre = sub.add_parser("pretrain", help="pretrain a generator on a search space (no accuracies used)")
     pre.add_argument("--search-space", required=True, help="e.g. nasbench201")
     pre.add_argument("--out", required=True, help="weights file to write (a model card is written beside it)")
-    pre.add_argument("--samples", type=int, default=300_000, help="training samples seen (default 300000)")
+    pre.add_argument("--samples", type=int, default=2_500_000,
+                     help="training samples seen (default 2500000, the spec's 500 ticks x 5,000)")
     pre.add_argument("--seed", type=int, default=0)
     pre.add_argument("--batch-size", type=int, default=32)
     pre.add_argument("--lr", type=float, default=2e-4)

@@ -146,7 +146,8 @@ def _extras(optimizer) -> dict[str, Any]:
     t = search.timings
     return {"agnet": {"settings": search.settings.to_dict(), "retrain_s": t.retrain, "generate_s": t.generate,
                       "train_steps": t.steps, "latent_draws": t.latent_draws, "iterations": t.iterations,
-                      "random_fallbacks": optimizer.random_fallbacks}}
+                      "random_fallbacks": optimizer.random_fallbacks,
+                      "generator_sha256": optimizer.generator_fingerprint}}
 
 
 def _progress(total: int, desc: str, enabled: bool):

@@ -14,7 +14,7 @@ from .losses import reconstruction_loss
 
 @dataclass
 class PretrainSettings:
-    samples: int = 300_000  #: training samples seen in total (the authors' script: 2.5 M)
+    samples: int = 2_500_000  #: training samples seen in total (the authors' script: 500 ticks x 5,000)
     batch_size: int = 32
     lr: float = 2e-4
     beta1: float = 0.5

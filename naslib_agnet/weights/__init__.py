@@ -11,6 +11,7 @@ read with ``torch.load(..., weights_only=True)``)::
 """
 from __future__ import annotations
 
+import hashlib
 import os
 from pathlib import Path
 
@@ -68,3 +69,15 @@ def load_generator(search_space: str, pretrained: str = "default") -> tuple[dict
     if payload["search_space"] != search_space:
         raise ValueError(f"{path} holds a generator for {payload['search_space']!r}, not {search_space!r}")
     return payload["state_dict"], GeneratorConfig(**payload["config"])
+
+
+def generator_fingerprint(search_space: str, pretrained: str = "default") -> str | None:
+    """The first 16 hex digits of the SHA-256 of the weights file a search starts from (``None`` for
+    ``"none"``), so a run record says which weights it used even when the config says ``default``."""
+    if pretrained.lower() == "none":
+        return None
+    path = shipped_path(search_space) if pretrained.lower() == "default" else Path(pretrained)
+    try:
+        return hashlib.sha256(path.read_bytes()).hexdigest()[:16]
+    except OSError:
+        return None  # a missing file: load_generator reports it with the fix
