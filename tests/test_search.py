@@ -205,3 +205,23 @@ def test_encoding_predictor_learns_to_order_the_evaluated_architectures(api):
 def test_predictor_input_is_checked():
     with pytest.raises(ValueError, match="predictor_input must be one of 'generated', 'encoding'"):
         AGNet({"dataset": "cifar10", "search": {"agnet_predictor_input": "graph"}})
+
+
+def test_generated_plus_encoding_trains_as_the_spec_and_ranks_with_its_ranker(api):
+    """The ranker leaves the spec's training untouched (same generator and predictor after a
+    retraining, same random streams); only the scores of the candidates come from the ranker."""
+    spec = observed_search(api, retrain_epochs=2)
+    both = observed_search(api, retrain_epochs=2, predictor_input="generated+encoding")
+    assert spec.ranker is None and both.ranker is not None
+    spec.retrain()
+    both.retrain()
+    for a, b in zip([*spec.generator.parameters(), *spec.predictor.parameters()],
+                    [*both.generator.parameters(), *both.predictor.parameters()]):
+        torch.testing.assert_close(a, b)
+    assert any(not torch.equal(a, b) for a, b in zip(both.ranker.parameters(), both.predictor.parameters()))
+    candidates = both.generate_candidates()
+    archs = [a for a, _ in candidates]
+    assert archs == [a for a, _ in spec.generate_candidates()]  # same draws, same candidates
+    with torch.no_grad():
+        expected = both.ranker(both._encoding(*both.codec.encode(archs))) / both.settings.score_scale
+    torch.testing.assert_close(torch.tensor([c for _, c in candidates]), expected.float())

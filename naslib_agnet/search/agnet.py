@@ -20,7 +20,7 @@ from ..model import Generator, GeneratorConfig, MLPPredictor, rank_weights, reco
 from ..spaces import ArchKey, Codec, sample_discrete
 
 
-PREDICTOR_INPUTS = ("generated", "encoding")
+PREDICTOR_INPUTS = ("generated", "encoding", "generated+encoding")
 
 
 @dataclass
@@ -53,9 +53,11 @@ class AGNetSettings:
     #: "accuracy+metric" (a variant: their metric rank is added, as Joint=1 does for every point)
     infeasible_order: str = "accuracy"
     #: what the predictor reads. "generated" (spec §3.2: the generator's continuous output for z,
-    #: trained jointly with the generator on random (z, target) pairs) or "encoding" (a variant: the
+    #: trained jointly with the generator on random (z, target) pairs). Variants: "encoding" (the
     #: predictor is trained on the evaluated architectures' own one-hot encodings and scores each
-    #: candidate's decoded encoding; the generator learns from the reconstruction loss alone)
+    #: candidate's decoded encoding; the generator learns from the reconstruction loss alone) and
+    #: "generated+encoding" (generator and predictor train as in the spec; a second MLP of the same
+    #: shape, the ranker, is trained on the encodings and scores the candidates)
     predictor_input: str = "generated"
 
     @classmethod
@@ -160,11 +162,17 @@ class AGNetSearch:
             torch.manual_seed(seed)
             self.generator = Generator(cfg)
             self.predictor = self._make_predictor(cfg)
+            #: "generated+encoding" only: the MLP on encodings that scores the candidates
+            self.ranker = (MLPPredictor(cfg.output_dim, hidden_layers=self.settings.predictor_layers)
+                           if self.settings.predictor_input == "generated+encoding" else None)
         if generator_state is not None:
             self.generator.load_state_dict(generator_state)
         s = self.settings
+        params = [*self.generator.parameters(), *self.predictor.parameters()]
+        if self.ranker is not None:
+            params += list(self.ranker.parameters())
         self.optimizer = torch.optim.Adam(
-            list(self.generator.parameters()) + list(self.predictor.parameters()),
+            params,
             lr=s.lr, betas=(s.beta1, s.beta2), weight_decay=s.weight_decay, fused=True)
         self.archs: list[ArchKey] = []
         self.scores: list[float] = []
@@ -241,9 +249,17 @@ class AGNetSearch:
         return np.asarray(self.scores, dtype=np.float32) * self.settings.score_scale
 
     def _predict(self, out: torch.Tensor) -> list[Any]:
-        """The predictor's value for each generated output, in the caller's units."""
+        """The predictor's value for each generated output (or encoding), in the caller's units."""
         scale = self.settings.score_scale
         return [value / scale for value in self.predictor(out).numpy().tolist()]
+
+    def _rank_scores(self, archs: list[ArchKey]) -> list[Any]:
+        """The ``encoding`` variants' scores of candidates: the ranker's (or else the predictor's)
+        value on each one's encoding, in the caller's units."""
+        encoding = self._encoding(*self.codec.encode(archs))
+        if self.ranker is None:
+            return self._predict(encoding)
+        return [value / self.settings.score_scale for value in self.ranker(encoding).numpy().tolist()]
 
     def retrain(self) -> int:
         """Weighted retraining (spec §5.1): ``retrain_epochs`` epochs of |D| weighted draws each."""
@@ -274,7 +290,7 @@ class AGNetSearch:
     def _train_step(self, z: torch.Tensor, nodes: np.ndarray, edges: np.ndarray,
                     targets: np.ndarray, weights: np.ndarray) -> None:
         alpha = self.settings.alpha
-        if self.settings.predictor_input != "generated":
+        if self.settings.predictor_input == "encoding":
             self._train_step_on_encodings(z, nodes, edges, targets, weights)
         elif self.settings.engine == "numpy":
             from ..model.fast_backprop import search_loss_and_grad
@@ -288,7 +304,19 @@ class AGNetSearch:
             loss = search_loss(recon, self.predictor(out), torch.from_numpy(targets),
                                torch.from_numpy(weights), alpha)
             loss.backward()
+        if self.ranker is not None:
+            self._encoding_loss_backward(self.ranker, nodes, edges, targets, weights)
         self.optimizer.step()
+
+    def _encoding_loss_backward(self, model: torch.nn.Module, nodes: np.ndarray, edges: np.ndarray,
+                                targets: np.ndarray, weights: np.ndarray) -> None:
+        """Set ``model``'s gradients to those of mean_i w_i alpha (model(y_i) - acc_i)^2 on the
+        targets' own encodings y_i."""
+        for param in model.parameters():
+            param.grad = None
+        prediction = model(self._encoding(nodes, edges))
+        w = torch.from_numpy(weights)
+        (self.settings.alpha * w * (prediction - torch.from_numpy(targets)) ** 2).mean().backward()
 
     def _train_step_on_encodings(self, z: torch.Tensor, nodes: np.ndarray, edges: np.ndarray,
                                  targets: np.ndarray, weights: np.ndarray) -> None:
@@ -296,7 +324,6 @@ class AGNetSearch:
         mean_i w_i [(1 - alpha) L_G,i + alpha (P(y_i) - acc_i)^2] with P reading the target's own
         encoding y_i, so the two terms touch disjoint parameters (generator, predictor)."""
         alpha = self.settings.alpha
-        w = torch.from_numpy(weights)
         if self.settings.engine == "numpy":
             from ..model.fast_backprop import search_loss_and_grad
 
@@ -307,11 +334,8 @@ class AGNetSearch:
             self.optimizer.zero_grad(set_to_none=False)
             recon = reconstruction_loss(self.generator(z), torch.from_numpy(nodes), torch.from_numpy(edges),
                                         self.generator.config)
-            ((1.0 - alpha) * w * recon).mean().backward()
-        for param in self.predictor.parameters():
-            param.grad = None
-        prediction = self.predictor(self._encoding(nodes, edges))
-        (alpha * w * (prediction - torch.from_numpy(targets)) ** 2).mean().backward()
+            ((1.0 - alpha) * torch.from_numpy(weights) * recon).mean().backward()
+        self._encoding_loss_backward(self.predictor, nodes, edges, targets, weights)
         self.optimizer.step()
 
     @torch.no_grad()
@@ -322,8 +346,8 @@ class AGNetSearch:
         Draws chunks of 100, 200, ... latent points until more than ``num_candidates``
         candidates exist (or the chunk budget is spent), then keeps ``num_candidates``
         of them at random. Scores are in the caller's units (divided by ``score_scale``); with
-        ``predictor_input="encoding"`` they are the predictor's values on each kept candidate's
-        encoding instead of on the continuous output of its z.
+        the ``encoding`` variants of ``predictor_input`` they are the values on each kept
+        candidate's encoding instead of on the continuous output of its z.
         """
         s = self.settings
         self.generator.eval()
@@ -358,7 +382,7 @@ class AGNetSearch:
             candidates = [candidates[i] for i in sorted(keep)]
         if on_encoding and candidates:
             archs = [arch for arch, _ in candidates]
-            candidates = list(zip(archs, self._predict(self._encoding(*self.codec.encode(archs)))))
+            candidates = list(zip(archs, self._rank_scores(archs)))
         return candidates
 
     def best(self) -> tuple[ArchKey, float]:
