@@ -1,8 +1,9 @@
 #!/usr/bin/env python
 """What the first weighted retraining of an NB201 search leaves of the generator.
 
-For each seed: the search's initial sample (16 random cells of the table, scored by val
-accuracy), one retraining with the given settings (spec: 30 epochs), then N latent draws
+For each seed: an initial sample of 16 random cells of the table drawn with numpy's
+``default_rng(seed)`` (a stand-in: the search's own draw goes through NASLib's sampling rule),
+scored by val accuracy, then one retraining with the given settings (spec: 30 epochs), then N latent draws
 z ~ U[-3, 3] as the candidate step makes them. Printed per seed: how many draws decode to a
 valid cell, and how many distinct valid cells not in the initial sample they give (the pool the
 100 candidates come from). Compares generator weights files side by side, e.g. the shipped

@@ -41,7 +41,7 @@ def load(spec: str) -> tuple[str, Path, dict]:
     try:
         data = json.loads(path.read_text())
         data["results"], data["optima_val"]  # noqa: B018 - the two keys this script reads
-    except (OSError, ValueError, KeyError) as exc:
+    except (OSError, ValueError, KeyError, TypeError) as exc:
         raise SystemExit(f"{path}: not a results file of benchmarks/nb201_search.py ({exc})") from exc
     return name, path, data
 
@@ -61,6 +61,8 @@ def summarise(regrets: dict[int, float]) -> str:
 
 def seed_range(seeds) -> str:
     seeds = sorted(seeds)
+    if not seeds:
+        return "–"
     return f"{seeds[0]}-{seeds[-1]}" if seeds == list(range(seeds[0], seeds[-1] + 1)) else ",".join(map(str, seeds))
 
 

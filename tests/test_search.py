@@ -207,18 +207,29 @@ def test_predictor_input_is_checked():
         AGNet({"dataset": "cifar10", "search": {"agnet_predictor_input": "graph"}})
 
 
-def test_generated_plus_encoding_trains_as_the_spec_and_ranks_with_its_ranker(api):
+@pytest.mark.parametrize("engine", ["numpy", "torch"])
+def test_generated_plus_encoding_trains_as_the_spec_and_ranks_with_its_ranker(api, engine):
     """The ranker leaves the spec's training untouched (same generator and predictor after a
-    retraining, same random streams); only the scores of the candidates come from the ranker."""
-    spec = observed_search(api, retrain_epochs=2)
-    both = observed_search(api, retrain_epochs=2, predictor_input="generated+encoding")
+    retraining, same random streams), learns from the encodings, and alone scores the candidates."""
+    spec = observed_search(api, retrain_epochs=2, engine=engine)
+    both = observed_search(api, retrain_epochs=2, engine=engine, predictor_input="generated+encoding")
     assert spec.ranker is None and both.ranker is not None
     spec.retrain()
     both.retrain()
     for a, b in zip([*spec.generator.parameters(), *spec.predictor.parameters()],
                     [*both.generator.parameters(), *both.predictor.parameters()]):
         torch.testing.assert_close(a, b)
-    assert any(not torch.equal(a, b) for a, b in zip(both.ranker.parameters(), both.predictor.parameters()))
+    # the ranker's last step followed alpha * w * (ranker(y) - acc)^2 on the targets' encodings
+    nodes, edges = both.codec.encode(both.archs)
+    targets, weights = both._targets(), both._weights().astype(np.float32)
+    last = [p.grad.clone() for p in both.ranker.parameters()]
+    both._encoding_loss_backward(both.ranker, nodes, edges, targets, weights)
+    assert all(g.abs().sum() > 0 for g in last)
+    pred = both.ranker(both._encoding(nodes, edges))
+    mse = (both.settings.alpha * torch.from_numpy(weights) * (pred - torch.from_numpy(targets)) ** 2).mean()
+    for got, want in zip([p.grad for p in both.ranker.parameters()],
+                         torch.autograd.grad(mse, list(both.ranker.parameters()))):
+        torch.testing.assert_close(got, want)
     candidates = both.generate_candidates()
     archs = [a for a, _ in candidates]
     assert archs == [a for a, _ in spec.generate_candidates()]  # same draws, same candidates

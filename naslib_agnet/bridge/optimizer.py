@@ -51,12 +51,15 @@ def settings_from_config(config) -> AGNetSettings:
 
 
 class _Checkpoint(torch.nn.Module):
-    """The small module handed to NASLib's checkpointer: the current generator and predictor."""
+    """The small module handed to NASLib's checkpointer: the current generator and predictor
+    (and the ranker of ``predictor_input="generated+encoding"``)."""
 
     def __init__(self, search: AGNetSearch):
         super().__init__()
         self.generator = search.generator
         self.predictor = search.predictor
+        if search.ranker is not None:
+            self.ranker = search.ranker
 
 
 class AGNet(BlackBoxOptimizer):

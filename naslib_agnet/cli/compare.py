@@ -311,8 +311,10 @@ def _check_generator(cell: Cell, summary: dict[str, Any]) -> None:
     pretrained = str(cell.config["search"].get("agnet_pretrained", "default"))
     current = generator_fingerprint(cell.config["search_space"], pretrained)
     if current != recorded:
+        now = ("names no readable file now" if current is None and pretrained.lower() != "none"
+               else f"is now {current}...")
         raise ConfigError(f"{cell.label}: {cell.out} holds a run that started from other generator weights "
-                          f"(sha256 {recorded}..., search.agnet_pretrained {pretrained!r} is now {current}...; "
+                          f"(sha256 {recorded}..., search.agnet_pretrained {pretrained!r} {now}; "
                           "were the shipped weights re-trained?); use another out_dir or config_id, or delete "
                           "the folder to rerun it")
 

@@ -60,7 +60,7 @@ def load_generator(search_space: str, pretrained: str = "default") -> tuple[dict
     """
     if pretrained.lower() == "none":
         return None, None
-    path = shipped_path(search_space) if pretrained.lower() == "default" else Path(pretrained)
+    path = weights_path(search_space, pretrained)
     if pretrained.lower() == "default" and not path.is_file():
         raise FileNotFoundError(f"no shipped generator for search space {search_space!r} ({path} is missing); "
                                 "pretrain one with 'naslib-agnet pretrain --search-space "
@@ -71,12 +71,18 @@ def load_generator(search_space: str, pretrained: str = "default") -> tuple[dict
     return payload["state_dict"], GeneratorConfig(**payload["config"])
 
 
+def weights_path(search_space: str, pretrained: str) -> Path:
+    """The file ``pretrained`` names: the shipped weights for ``"default"``, else the path itself."""
+    return shipped_path(search_space) if pretrained.lower() == "default" else Path(pretrained)
+
+
 def generator_fingerprint(search_space: str, pretrained: str = "default") -> str | None:
     """The first 16 hex digits of the SHA-256 of the weights file a search starts from (``None`` for
-    ``"none"``), so a run record says which weights it used even when the config says ``default``."""
+    ``"none"`` or a missing file), so a run record says which weights it used even when the config
+    says ``default``."""
     if pretrained.lower() == "none":
         return None
-    path = shipped_path(search_space) if pretrained.lower() == "default" else Path(pretrained)
+    path = weights_path(search_space, pretrained)
     try:
         return hashlib.sha256(path.read_bytes()).hexdigest()[:16]
     except OSError:
