@@ -27,7 +27,6 @@ from __future__ import annotations
 
 import argparse
 import json
-import math
 import platform
 import shlex
 import statistics
@@ -84,20 +83,8 @@ def finished(out: Path, optimizer: str, dataset: str, seed: int, overrides: list
     return path.is_file() and bool(json.loads(path.read_text()).get("finished"))
 
 
-#: Student's t, 97.5 % quantile, for 1..30 degrees of freedom (beyond: the normal 1.96)
-T975 = (12.706, 4.303, 3.182, 2.776, 2.571, 2.447, 2.365, 2.306, 2.262, 2.228, 2.201, 2.179, 2.160, 2.145, 2.131,
-        2.120, 2.110, 2.101, 2.093, 2.086, 2.080, 2.074, 2.069, 2.064, 2.060, 2.056, 2.052, 2.048, 2.045, 2.042)
-
-
-def t975(df: int) -> float:
-    return T975[df - 1] if 1 <= df <= len(T975) else 1.96
-
-
-def mean_std(values: list[float]) -> tuple[float, float]:
-    return statistics.mean(values), (statistics.stdev(values) if len(values) > 1 else 0.0)
-
-
 def aggregate(results: list[dict]) -> list[dict]:
+    from naslib_agnet.cli.report import mean_std, t_half_width
     rows = []
     order = list(dict.fromkeys(r["optimizer"] for r in results))  # as given on the command line
     keys = sorted({(r["optimizer"], r["dataset"]) for r in results},
@@ -128,7 +115,7 @@ def aggregate(results: list[dict]) -> list[dict]:
                        for impl in IMPLS}
             if isinstance(row["seeds"], list) and len(row["seeds"]) > 1:  # same seeds: paired by seed
                 diffs = [by_seed["builtin"][s] - by_seed["naslib"][s] for s in row["seeds"]]
-                half = t975(len(diffs) - 1) * statistics.stdev(diffs) / math.sqrt(len(diffs))
+                half = t_half_width(diffs)
                 row["diff_val_ci95"] = [row["diff_val"] - half, row["diff_val"] + half]
         rows.append(row)
     return rows

@@ -15,23 +15,14 @@ from __future__ import annotations
 
 import argparse
 import json
-import math
 import shlex
 import statistics
 import sys
 from pathlib import Path
 
+from naslib_agnet.cli.report import t_half_width
+
 DATASETS = ("cifar10", "cifar100", "ImageNet16-120")
-
-# two-sided 95 % Student-t quantiles, df 1..30 (beyond: normal)
-_T95 = [12.706, 4.303, 3.182, 2.776, 2.571, 2.447, 2.365, 2.306, 2.262, 2.228, 2.201, 2.179, 2.160, 2.145,
-        2.131, 2.120, 2.110, 2.101, 2.093, 2.086, 2.080, 2.074, 2.069, 2.064, 2.060, 2.056, 2.052, 2.048,
-        2.045, 2.042]
-
-
-def t95(df: int) -> float:
-    return _T95[df - 1] if df <= len(_T95) else 1.96
-
 
 def load(spec: str) -> tuple[str, Path, dict]:
     name, sep, path = spec.partition("=")
@@ -104,7 +95,7 @@ def main(argv: list[str] | None = None) -> int:
                 cells.append("–")
                 continue
             mean = statistics.fmean(diffs)
-            half = t95(len(diffs) - 1) * statistics.stdev(diffs) / math.sqrt(len(diffs))
+            half = t_half_width(diffs)
             cells.append(f"{mean:+.3f} [{mean - half:+.3f}, {mean + half:+.3f}] (n={len(diffs)})")
         lines += ["| " + " | ".join(DATASETS) + " |", "|" + "---|" * len(DATASETS), "| " + " | ".join(cells) + " |"]
     command = "python benchmarks/nb201_seed_sets.py " + shlex.join(args.runs)

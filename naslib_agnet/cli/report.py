@@ -100,6 +100,21 @@ def mean_std(values: list[float]) -> tuple[float, float]:
     return statistics.mean(values), (statistics.stdev(values) if len(values) > 1 else 0.0)
 
 
+#: Student's t, 97.5 % quantile, for 1..30 degrees of freedom (beyond: the normal 1.96)
+T975 = (12.706, 4.303, 3.182, 2.776, 2.571, 2.447, 2.365, 2.306, 2.262, 2.228, 2.201, 2.179, 2.160, 2.145, 2.131,
+        2.120, 2.110, 2.101, 2.093, 2.086, 2.080, 2.074, 2.069, 2.064, 2.060, 2.056, 2.052, 2.048, 2.045, 2.042)
+
+
+def t_half_width(values: list[float]) -> float:
+    """Half width of the 95 % Student-t interval of the mean of ``values`` (at least two), e.g.
+    per-seed differences of two settings: t(0.975, n-1) * sd / sqrt(n)."""
+    n = len(values)
+    if n < 2:
+        raise ValueError("a t-interval needs at least two values")
+    t = T975[n - 2] if n - 1 <= len(T975) else 1.96
+    return t * statistics.stdev(values) / math.sqrt(n)
+
+
 @dataclass
 class Group:
     search_space: str
