@@ -256,10 +256,9 @@ class AGNetSearch:
     def _rank_scores(self, archs: list[ArchKey]) -> list[Any]:
         """The ``encoding`` variants' scores of candidates: the ranker's (or else the predictor's)
         value on each one's encoding, in the caller's units."""
-        encoding = self._encoding(*self.codec.encode(archs))
-        if self.ranker is None:
-            return self._predict(encoding)
-        return [value / self.settings.score_scale for value in self.ranker(encoding).numpy().tolist()]
+        scorer = self.predictor if self.ranker is None else self.ranker
+        values = scorer(self._encoding(*self.codec.encode(archs))).numpy().tolist()
+        return [value / self.settings.score_scale for value in values]
 
     def retrain(self) -> int:
         """Weighted retraining (spec §5.1): ``retrain_epochs`` epochs of |D| weighted draws each."""
