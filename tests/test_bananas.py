@@ -6,7 +6,8 @@ import pytest
 import torch
 
 from naslib_agnet.baselines import Bananas, Npenas, RandomSearch
-from naslib_agnet.baselines.bananas import MLP_DEFAULTS, MLPEnsemble, acquisition_values
+from naslib_agnet.baselines.bananas import acquisition_values
+from naslib_agnet.model.ensemble import MLP_DEFAULTS, MLPEnsemble
 from naslib_agnet.baselines.encodings import (PATH_ENCODING_LENGTH, encode_adjacency_one_hot, encode_paths,
                                               path_indices)
 from naslib_agnet.bridge import MetaOptimizer, NasBench201Space, make_nb201_dataset_api

@@ -51,15 +51,14 @@ def settings_from_config(config) -> AGNetSettings:
 
 
 class _Checkpoint(torch.nn.Module):
-    """The small module handed to NASLib's checkpointer: the current generator and predictor
-    (and the ranker of ``predictor_input="generated+encoding"``)."""
+    """The small module handed to NASLib's checkpointer: the current generator and predictor.
+    (The ranker of ``predictor_input="generated+encoding"`` is refitted from the observations
+    every iteration, so it holds no state worth saving.)"""
 
     def __init__(self, search: AGNetSearch):
         super().__init__()
         self.generator = search.generator
         self.predictor = search.predictor
-        if search.ranker is not None:
-            self.ranker = search.ranker
 
 
 class AGNet(BlackBoxOptimizer):

@@ -471,7 +471,7 @@ def _blas_controller() -> ThreadpoolController:
     return ThreadpoolController()
 
 
-def _single_thread_blas():
+def single_thread_blas():
     """Run BLAS on one thread inside the block: the products here are tiny, and BLAS threads
     only add synchronisation (several times slower when the other cores are busy)."""
     return _blas_controller().limit(limits=1, user_api="blas")
@@ -888,7 +888,7 @@ def _prepare(generator: Generator, z) -> tuple[_Workspace, _Params, np.ndarray, 
 def forward_output(generator: Generator, z: np.ndarray) -> np.ndarray:
     """``generator(z)`` computed in NumPy (no gradient): the ``[B, D]`` output vector."""
     ws, p, z, _ = _prepare(generator, z)
-    with np.errstate(over="ignore"), _single_thread_blas():
+    with np.errstate(over="ignore"), single_thread_blas():
         _forward(ws, p, z)
     return ws.out.copy()
 
@@ -925,7 +925,7 @@ def search_loss_and_grad(generator: Generator, predictor: MLPPredictor | None, z
         pred_g = list(zip(grads[0::2], grads[1::2]))
 
     # exp(-x) -> inf in the sigmoid for x << 0 (gives 0): silence that overflow warning
-    with np.errstate(over="ignore"), _single_thread_blas():
+    with np.errstate(over="ignore"), single_thread_blas():
         _forward(ws, p, z)
         loss = _loss_and_dout(ws, pred_w, pred_g, target_nodes, target_edges, target_acc, weights, alpha)
         _backward(ws, p, z, gen_grads)
@@ -949,7 +949,7 @@ def objective_loss_and_grad(generator: Generator, z: np.ndarray, target_nodes: n
     B, N, E = z.shape[0], generator.config.max_nodes, generator.config.num_edges
     target_nodes = np.asarray(target_nodes, dtype=np.intp).reshape(B, N)
     target_edges = np.asarray(target_edges, dtype=z.dtype).reshape(B, E)
-    with np.errstate(over="ignore"), _single_thread_blas():
+    with np.errstate(over="ignore"), single_thread_blas():
         _forward(ws, p, z)
         recon = _reconstruction(ws, target_nodes, target_edges)
     out_t = torch.from_numpy(ws.out.copy()).requires_grad_(True)
@@ -957,7 +957,7 @@ def objective_loss_and_grad(generator: Generator, z: np.ndarray, target_nodes: n
     loss = objective(out_t, recon_t)
     loss.backward()
     d_recon = recon_t.grad.numpy() if recon_t.grad is not None else np.zeros(B, dtype=z.dtype)
-    with np.errstate(over="ignore"), _single_thread_blas():
+    with np.errstate(over="ignore"), single_thread_blas():
         ws.dout *= d_recon.astype(z.dtype, copy=False)[:, None]
         if out_t.grad is not None:
             ws.dout += out_t.grad.numpy()

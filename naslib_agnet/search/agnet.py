@@ -16,11 +16,14 @@ from typing import Any
 import numpy as np
 import torch
 
-from ..model import Generator, GeneratorConfig, MLPPredictor, rank_weights, reconstruction_loss, search_loss
+from ..model import (Generator, GeneratorConfig, MLPEnsemble, MLPPredictor, rank_weights, reconstruction_loss,
+                     search_loss)
+from ..model.fast_backprop import single_thread_blas as _single_thread_blas
 from ..spaces import ArchKey, Codec, sample_discrete
 
 
 PREDICTOR_INPUTS = ("generated", "encoding", "generated+encoding")
+RANKER_FULL_BATCH = 1 << 30  #: the ranker trains on all observations in one batch
 
 
 @dataclass
@@ -56,9 +59,19 @@ class AGNetSettings:
     #: trained jointly with the generator on random (z, target) pairs). Variants: "encoding" (the
     #: predictor is trained on the evaluated architectures' own one-hot encodings and scores each
     #: candidate's decoded encoding; the generator learns from the reconstruction loss alone) and
-    #: "generated+encoding" (generator and predictor train as in the spec; a second MLP of the same
-    #: shape, the ranker, is trained on the encodings and scores the candidates)
+    #: "generated+encoding" (generator and predictor train as in the spec; after each retraining
+    #: an ensemble of small MLPs, the ranker, is fitted to the evaluated architectures' encodings
+    #: and scores the candidates)
     predictor_input: str = "generated"
+    #: "generated+encoding" only: the ranker, ``ranker_members`` MLPs of ``ranker_layers`` ReLU
+    #: layers of ``ranker_width`` units, fitted from scratch after every retraining on the
+    #: z-scored scores with the squared error, full batch, ``ranker_epochs`` Adam steps at
+    #: ``ranker_lr``; a candidate's score is the members' mean prediction
+    ranker_members: int = 5
+    ranker_layers: int = 2
+    ranker_width: int = 64
+    ranker_epochs: int = 200
+    ranker_lr: float = 0.01
 
     @classmethod
     def from_mapping(cls, values: Mapping[str, Any]) -> "AGNetSettings":
@@ -76,11 +89,12 @@ class AGNetSettings:
         return settings
 
     def validate(self) -> None:
-        positive = ("num_init", "top_k", "num_candidates", "batch_size", "chunk_size", "max_chunks")
+        positive = ("num_init", "top_k", "num_candidates", "batch_size", "chunk_size", "max_chunks",
+                    "ranker_members", "ranker_layers", "ranker_width", "ranker_epochs")
         for name in positive:
             if getattr(self, name) < 1:
                 raise ValueError(f"AG-Net setting {name} must be >= 1, got {getattr(self, name)}")
-        for name in ("lr", "weight_factor", "latent_bound", "score_scale"):
+        for name in ("lr", "weight_factor", "latent_bound", "score_scale", "ranker_lr"):
             if not getattr(self, name) > 0:
                 raise ValueError(f"AG-Net setting {name} must be > 0, got {getattr(self, name)}")
         if self.retrain_epochs < 0:
@@ -162,17 +176,17 @@ class AGNetSearch:
             torch.manual_seed(seed)
             self.generator = Generator(cfg)
             self.predictor = self._make_predictor(cfg)
-            #: "generated+encoding" only: the MLP on encodings that scores the candidates
-            self.ranker = (MLPPredictor(cfg.output_dim, hidden_layers=self.settings.predictor_layers)
-                           if self.settings.predictor_input == "generated+encoding" else None)
+        self.seed = seed
+        s = self.settings
+        #: "generated+encoding" only: the MLP ensemble on encodings that scores the candidates
+        self.ranker = (MLPEnsemble(s.ranker_members, num_layers=s.ranker_layers, layer_width=s.ranker_width,
+                                   lr=s.ranker_lr, epochs=s.ranker_epochs, loss="mse", regularization=0.0,
+                                   batch_size=RANKER_FULL_BATCH)
+                       if s.predictor_input == "generated+encoding" else None)
         if generator_state is not None:
             self.generator.load_state_dict(generator_state)
-        s = self.settings
-        params = [*self.generator.parameters(), *self.predictor.parameters()]
-        if self.ranker is not None:
-            params += list(self.ranker.parameters())
         self.optimizer = torch.optim.Adam(
-            params,
+            [*self.generator.parameters(), *self.predictor.parameters()],
             lr=s.lr, betas=(s.beta1, s.beta2), weight_decay=s.weight_decay, fused=True)
         self.archs: list[ArchKey] = []
         self.scores: list[float] = []
@@ -180,6 +194,7 @@ class AGNetSearch:
         self._pending: set[Hashable] = set()
         self.timings = SearchTimings()
         self.last_candidates: list[tuple[ArchKey, float]] = []
+        self._ranker_scale = (0.0, 1.0)  # mean and std of the scores the ranker was fitted to
 
     def _make_predictor(self, cfg: GeneratorConfig) -> torch.nn.Module:
         return MLPPredictor(cfg.output_dim, hidden_layers=self.settings.predictor_layers)
@@ -217,6 +232,8 @@ class AGNetSearch:
         num = self.settings.top_k if num is None else num
         start = time.perf_counter()
         steps = self.retrain()  # the numpy training step runs BLAS on one thread (fast_backprop)
+        if self.ranker is not None:
+            self.fit_ranker()
         mid = time.perf_counter()
         candidates = self.generate_candidates()
         end = time.perf_counter()
@@ -254,11 +271,25 @@ class AGNetSearch:
         return [value / scale for value in self.predictor(out).numpy().tolist()]
 
     def _rank_scores(self, archs: list[ArchKey]) -> list[Any]:
-        """The ``encoding`` variants' scores of candidates: the ranker's (or else the predictor's)
-        value on each one's encoding, in the caller's units."""
-        scorer = self.predictor if self.ranker is None else self.ranker
-        values = scorer(self._encoding(*self.codec.encode(archs))).numpy().tolist()
-        return [value / self.settings.score_scale for value in values]
+        """The ``encoding`` variants' scores of candidates, in the caller's units, from each one's
+        encoding: the predictor's value, or the ranker members' mean prediction."""
+        encodings = self._encoding(*self.codec.encode(archs))
+        if self.ranker is None:
+            values = self.predictor(encodings).numpy().tolist()
+            return [value / self.settings.score_scale for value in values]
+        mean, std = self._ranker_scale
+        return (mean + std * self.ranker.predict(encodings.numpy()).mean(axis=0)).tolist()
+
+    def fit_ranker(self) -> None:
+        """Fit the ranker's members from scratch to the observations (encodings -> z-scored
+        scores). The initialisation is seeded by the search seed and the number of observations,
+        so a resumed run refits the same ranker."""
+        scores = np.asarray(self.scores, dtype=np.float64)
+        self._ranker_scale = (float(scores.mean()), max(float(scores.std()), 1e-12))
+        targets = (scores - self._ranker_scale[0]) / self._ranker_scale[1]
+        with torch.random.fork_rng(), _single_thread_blas():
+            torch.manual_seed(self.seed * 1_000_003 + len(self.archs))
+            self.ranker.fit(self._encoding(*self.codec.encode(self.archs)).numpy(), targets)
 
     def retrain(self) -> int:
         """Weighted retraining (spec §5.1): ``retrain_epochs`` epochs of |D| weighted draws each."""
@@ -303,8 +334,6 @@ class AGNetSearch:
             loss = search_loss(recon, self.predictor(out), torch.from_numpy(targets),
                                torch.from_numpy(weights), alpha)
             loss.backward()
-        if self.ranker is not None:
-            self._encoding_loss_backward(self.ranker, nodes, edges, targets, weights)
         self.optimizer.step()
 
     def _encoding_loss_backward(self, model: torch.nn.Module, nodes: np.ndarray, edges: np.ndarray,
