@@ -113,15 +113,18 @@ def render(results: list[dict], optima: dict, args, command: str, total_s: float
     peaks = [r["peak_rss_mb"] for r in results]
     retrain = [r["agnet"].get("retrain_s", 0.0) for r in results]
     generate = [r["agnet"].get("generate_s", 0.0) for r in results]
+    rank_fit = [r["agnet"].get("rank_fit_s", 0.0) for r in results]
     fallbacks = sum(r["agnet"].get("random_fallbacks", 0) for r in results)
     iterations = sum(r["agnet"].get("iterations", 0) for r in results)
     lines += ["", f"Per trial ({len(results)} trials): wall time median {statistics.median(walls):.1f} s "
               f"(min {min(walls):.1f}, max {max(walls):.1f}); peak resident memory median "
               f"{statistics.median(peaks):.0f} MB (max {max(peaks):.0f} MB).",
               f"Where the time goes (median per trial): retraining generator + predictor "
-              f"{statistics.median(retrain):.1f} s, candidate generation {statistics.median(generate):.1f} s, "
+              f"{statistics.median(retrain):.1f} s, "
+              + (f"fitting the ranker {statistics.median(rank_fit):.1f} s, " if any(rank_fit) else "")
+              + f"candidate generation {statistics.median(generate):.1f} s, "
               f"the rest (start-up, table queries, result files) "
-              f"{statistics.median(w - a - b for w, a, b in zip(walls, retrain, generate)):.1f} s.",
+              f"{statistics.median(w - a - b - c for w, a, b, c in zip(walls, retrain, generate, rank_fit)):.1f} s.",
               f"AG-Net iterations: {iterations} in all trials; random architectures evaluated because an iteration "
               f"found no new valid candidate: {fallbacks}."]
     return "\n".join(lines)

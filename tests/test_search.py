@@ -256,3 +256,12 @@ def test_ranker_orders_unseen_architectures_and_refits_deterministically(api):
     assert spearman(scores, truth) > 0.5  # 0.62 here; a ranker that cannot order gives about 0
     search.fit_ranker()
     np.testing.assert_array_equal(search._rank_scores(held_out), scores)
+
+
+def test_ranker_fit_is_timed_apart_from_retraining(api):
+    spec = observed_search(api, retrain_epochs=1)
+    both = observed_search(api, retrain_epochs=1, predictor_input="generated+encoding")
+    spec.propose()
+    both.propose()
+    assert spec.timings.rank_fit == 0.0 and spec.timings.per_iteration[0]["rank_fit_s"] == 0.0
+    assert both.timings.rank_fit > 0.0 and both.timings.per_iteration[0]["rank_fit_s"] == both.timings.rank_fit

@@ -144,7 +144,8 @@ def _extras(optimizer) -> dict[str, Any]:
     if search is None:
         return {}
     t = search.timings
-    return {"agnet": {"settings": search.settings.to_dict(), "retrain_s": t.retrain, "generate_s": t.generate,
+    return {"agnet": {"settings": search.settings.to_dict(), "retrain_s": t.retrain, "rank_fit_s": t.rank_fit,
+                      "generate_s": t.generate,
                       "train_steps": t.steps, "latent_draws": t.latent_draws, "iterations": t.iterations,
                       "random_fallbacks": optimizer.random_fallbacks,
                       "generator_sha256": optimizer.generator_fingerprint}}
