@@ -3,6 +3,7 @@
 whether the predictor ranks them (Spearman correlation of predicted vs. true val accuracy).
 
     python benchmarks/nb201_diagnose.py --data-dir ../shared/data --dataset cifar10 --seed 0
+    python benchmarks/nb201_diagnose.py --data-dir ../shared/data --set predictor_input=generated+encoding
 """
 from __future__ import annotations
 
@@ -10,6 +11,7 @@ import argparse
 
 import numpy as np
 import torch
+import yaml
 
 from naslib_agnet.benchmarks import load_nb201_oracle
 from naslib_agnet.search import AGNetSearch, AGNetSettings
@@ -28,11 +30,14 @@ def main() -> None:
     parser.add_argument("--dataset", default="cifar10")
     parser.add_argument("--seed", type=int, default=0)
     parser.add_argument("--queries", type=int, default=192)
+    parser.add_argument("--set", action="append", default=[], metavar="NAME=VALUE",
+                        help="an AG-Net setting (a field of AGNetSettings), e.g. predictor_input=encoding")
     args = parser.parse_args()
+    overrides = {name: yaml.safe_load(value) for name, value in (item.split("=", 1) for item in args.set)}
     torch.set_num_threads(1)
     oracle = load_nb201_oracle(args.data_dir, args.dataset)
     state, cfg = load_generator("nasbench201")
-    search = AGNetSearch(get_codec("nasbench201"), AGNetSettings(), generator_state=state, generator_config=cfg,
+    search = AGNetSearch(get_codec("nasbench201"), AGNetSettings.from_mapping(overrides), generator_state=state, generator_config=cfg,
                          seed=args.seed)
     keys = oracle.keys()
     val = lambda arch: oracle.query(arch)["val_acc"]  # noqa: E731
