@@ -113,10 +113,12 @@ def test_agnet_is_a_naslib_metaoptimizer(nl):
     assert Metric is NASLibMetric
 
 
-def test_agnet_through_naslib_trainer(nl, nb201, tmp_path):
+@pytest.mark.parametrize("predictor_input", ["generated", "generated+encoding"])
+def test_agnet_through_naslib_trainer(nl, nb201, tmp_path, predictor_input):
     from naslib_agnet.cli.registry import get_optimizer_factory
 
     config = make_config(tmp_path, "agnet")
+    config.search.agnet_predictor_input = predictor_input
     optimizer = get_optimizer_factory("agnet")(config)
     assert isinstance(optimizer, nl.MetaOptimizer)
     cfg, trajectory, result = run_trainer(nl, optimizer, config, nl.NB201(), nb201.api)
@@ -127,6 +129,7 @@ def test_agnet_through_naslib_trainer(nl, nb201, tmp_path):
     assert type(optimizer.get_final_architecture()) is nl.NB201
     assert optimizer.search.timings.iterations >= 2  # AG-Net proposed (at least) two batches after 8 random
     assert optimizer.random_fallbacks == 0
+    assert (optimizer.search.ranker is not None) == (predictor_input == "generated+encoding")
 
 
 @pytest.mark.parametrize("name, cls", [("re", "RegularizedEvolution"), ("ls", "LocalSearch"), ("bananas", "Bananas")])
