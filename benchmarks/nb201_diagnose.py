@@ -11,7 +11,6 @@ import argparse
 
 import numpy as np
 import torch
-import yaml
 
 from naslib_agnet.benchmarks import load_nb201_oracle
 from naslib_agnet.search import AGNetSearch, AGNetSettings
@@ -33,7 +32,10 @@ def main() -> None:
     parser.add_argument("--set", action="append", default=[], metavar="NAME=VALUE",
                         help="an AG-Net setting (a field of AGNetSettings), e.g. predictor_input=encoding")
     args = parser.parse_args()
-    overrides = {name: yaml.safe_load(value) for name, value in (item.split("=", 1) for item in args.set)}
+    try:
+        overrides = AGNetSettings.parse_assignments(args.set)
+    except ValueError as exc:
+        parser.error(str(exc))
     torch.set_num_threads(1)
     oracle = load_nb201_oracle(args.data_dir, args.dataset)
     state, cfg = load_generator("nasbench201")

@@ -15,7 +15,6 @@ weights against an older or shorter-pretrained file:
 from __future__ import annotations
 
 import argparse
-import json
 import statistics
 import sys
 
@@ -54,17 +53,13 @@ def main(argv: list[str] | None = None) -> int:
     args = parser.parse_args(argv)
 
     from naslib_agnet.benchmarks import load_nb201_oracle
+    from naslib_agnet.search import AGNetSettings
     from naslib_agnet.weights import generator_fingerprint, load_generator
 
-    settings = {}
-    for item in args.settings:
-        key, sep, value = item.partition("=")
-        if not sep:
-            parser.error(f"setting {item!r}: expected KEY=VALUE, e.g. predictor_input=encoding")
-        try:
-            settings[key] = json.loads(value)
-        except ValueError:
-            settings[key] = value
+    try:
+        settings = AGNetSettings.parse_assignments(args.settings)
+    except ValueError as exc:
+        parser.error(str(exc))
     torch.set_num_threads(1)
     oracle = load_nb201_oracle(args.data_dir, args.dataset)
     print(f"{args.dataset}, settings {settings or 'spec defaults'}, {args.draws} draws after the first retraining")

@@ -7,10 +7,10 @@ import torch
 
 from naslib_agnet.baselines import Bananas, Npenas, RandomSearch
 from naslib_agnet.baselines.bananas import acquisition_values
-from naslib_agnet.model.ensemble import MLP_DEFAULTS, MLPEnsemble
 from naslib_agnet.baselines.encodings import (PATH_ENCODING_LENGTH, encode_adjacency_one_hot, encode_paths,
                                               path_indices)
 from naslib_agnet.bridge import MetaOptimizer, NasBench201Space, make_nb201_dataset_api
+from naslib_agnet.model.ensemble import MLP_DEFAULTS, MLPEnsemble
 
 from .helpers import CountingOracle, make_optimizer
 

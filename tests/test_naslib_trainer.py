@@ -130,6 +130,7 @@ def test_agnet_through_naslib_trainer(nl, nb201, tmp_path, predictor_input):
     assert optimizer.search.timings.iterations >= 2  # AG-Net proposed (at least) two batches after 8 random
     assert optimizer.random_fallbacks == 0
     assert (optimizer.search.ranker is not None) == (predictor_input == "generated+encoding")
+    assert (optimizer.search.timings.rank_fit > 0) == (predictor_input == "generated+encoding")
 
 
 @pytest.mark.parametrize("name, cls", [("re", "RegularizedEvolution"), ("ls", "LocalSearch"), ("bananas", "Bananas")])

@@ -3,11 +3,13 @@
 One iteration (spec §5.1): retrain generator + predictor jointly on the evaluated
 architectures with rank weights, draw latent points z ~ U[-b, b], keep up to
 ``num_candidates`` valid, unseen, de-duplicated architectures, and propose the
-``top_k`` of them by predicted score. No NASLib, no files: the caller evaluates the
+``top_k`` of them by predicted score. (With ``predictor_input="generated+encoding"`` an
+ensemble, the ranker, is fitted to the observations after the retraining and gives the scores.) No NASLib, no files: the caller evaluates the
 proposals and reports the scores with :meth:`AGNetSearch.observe`.
 """
 from __future__ import annotations
 
+import json
 import time
 from collections.abc import Callable, Hashable, Mapping
 from dataclasses import asdict, dataclass, field, fields
@@ -18,7 +20,7 @@ import torch
 
 from ..model import (Generator, GeneratorConfig, MLPEnsemble, MLPPredictor, rank_weights, reconstruction_loss,
                      search_loss)
-from ..model.fast_backprop import single_thread_blas as _single_thread_blas
+from ..model.fast_backprop import search_loss_and_grad, single_thread_blas
 from ..spaces import ArchKey, Codec, sample_discrete
 
 
@@ -88,6 +90,22 @@ class AGNetSettings:
         settings.validate()
         return settings
 
+    @staticmethod
+    def parse_assignments(items: list[str]) -> dict[str, Any]:
+        """``["NAME=VALUE", ...]`` (a script's command line) -> ``{name: value}``; values are read as
+        JSON where they parse (``200``, ``1e-3``, ``true``) and kept as strings otherwise. Pass the
+        result to :meth:`from_mapping`, which checks names and types."""
+        values: dict[str, Any] = {}
+        for item in items:
+            name, sep, text = item.partition("=")
+            if not sep or not name:
+                raise ValueError(f"setting {item!r}: expected NAME=VALUE, e.g. predictor_input=encoding")
+            try:
+                values[name] = json.loads(text)
+            except ValueError:
+                values[name] = text
+        return values
+
     def validate(self) -> None:
         positive = ("num_init", "top_k", "num_candidates", "batch_size", "chunk_size", "max_chunks",
                     "ranker_members", "ranker_layers", "ranker_width", "ranker_epochs")
@@ -153,7 +171,7 @@ class AGNetSearch:
         settings: hyperparameters.
         generator_state: a pretrained generator ``state_dict`` (or ``None`` for random init).
         generator_config: the generator's sizes; defaults to the codec's K and N.
-        seed: seeds the latent draws, the sampler and the network initialisation.
+        seed: seeds the latent draws, the sampler, the network initialisation and the ranker's fits.
         candidate_filter: optional ``filter(arch) -> bool``; a valid new candidate for which it
             returns False is discarded (never proposed, never scored), e.g. a cell outside a
             sub-benchmark's table (``arch in oracle``).
@@ -173,7 +191,7 @@ class AGNetSearch:
                              f"{codec.name} codec (K={codec.num_classes}, N={codec.max_nodes})")
         self.torch_rng = torch.Generator().manual_seed(seed)
         self.rng = np.random.default_rng(seed)
-        with torch.random.fork_rng():
+        with torch.random.fork_rng(devices=[]):
             torch.manual_seed(seed)
             self.generator = Generator(cfg)
             self.predictor = self._make_predictor(cfg)
@@ -196,6 +214,7 @@ class AGNetSearch:
         self.timings = SearchTimings()
         self.last_candidates: list[tuple[ArchKey, float]] = []
         self._ranker_scale = (0.0, 1.0)  # mean and std of the scores the ranker was fitted to
+        self._ranker_fitted_on = -1  # number of observations at the ranker's last fit
 
     def _make_predictor(self, cfg: GeneratorConfig) -> torch.nn.Module:
         return MLPPredictor(cfg.output_dim, hidden_layers=self.settings.predictor_layers)
@@ -223,7 +242,8 @@ class AGNetSearch:
 
     # ------------------------------------------------------------------------------ ask
     def propose(self, num: int | None = None) -> list[ArchKey]:
-        """Retrain on the observations, then return up to ``num`` (default ``top_k``) new architectures.
+        """Retrain on the observations (and fit the ranker, if any), then return up to ``num``
+        (default ``top_k``) new architectures.
 
         Returns fewer (possibly none) when the generator yields fewer valid unseen
         candidates within its draw budget; the caller decides how to fill the gap.
@@ -280,6 +300,8 @@ class AGNetSearch:
         if self.ranker is None:
             values = self.predictor(encodings).numpy().tolist()
             return [value / self.settings.score_scale for value in values]
+        if self._ranker_fitted_on != len(self.archs):  # propose() fits it; a direct call may not have
+            self.fit_ranker()
         mean, std = self._ranker_scale
         return (mean + std * self.ranker.predict(encodings.numpy()).mean(axis=0)).tolist()
 
@@ -288,10 +310,11 @@ class AGNetSearch:
         scores). The initialisation is seeded by the search seed and the number of observations,
         so a resumed run refits the same ranker."""
         scores = np.asarray(self.scores, dtype=np.float64)
+        self._ranker_fitted_on = len(self.archs)
         self._ranker_scale = (float(scores.mean()), max(float(scores.std()), 1e-12))
         targets = (scores - self._ranker_scale[0]) / self._ranker_scale[1]
-        with torch.random.fork_rng(), _single_thread_blas():
-            torch.manual_seed(self.seed * 1_000_003 + len(self.archs))
+        with torch.random.fork_rng(devices=[]), single_thread_blas():
+            torch.manual_seed((self.seed * 1_000_003 + len(self.archs)) % (1 << 63))
             self.ranker.fit(self._encoding(*self.codec.encode(self.archs)).numpy(), targets)
 
     def retrain(self) -> int:
@@ -326,8 +349,6 @@ class AGNetSearch:
         if self.settings.predictor_input == "encoding":
             self._train_step_on_encodings(z, nodes, edges, targets, weights)
         elif self.settings.engine == "numpy":
-            from ..model.fast_backprop import search_loss_and_grad
-
             search_loss_and_grad(self.generator, self.predictor, z.numpy(), nodes, edges, targets, weights, alpha)
         else:
             self.optimizer.zero_grad(set_to_none=False)
@@ -339,13 +360,13 @@ class AGNetSearch:
             loss.backward()
         self.optimizer.step()
 
-    def _encoding_loss_backward(self, model: torch.nn.Module, nodes: np.ndarray, edges: np.ndarray,
+    def _encoding_loss_backward(self, nodes: np.ndarray, edges: np.ndarray,
                                 targets: np.ndarray, weights: np.ndarray) -> None:
-        """Set ``model``'s gradients to those of mean_i w_i alpha (model(y_i) - acc_i)^2 on the
+        """Set the predictor's gradients to those of mean_i w_i alpha (P(y_i) - acc_i)^2 on the
         targets' own encodings y_i."""
-        for param in model.parameters():
+        for param in self.predictor.parameters():
             param.grad = None
-        prediction = model(self._encoding(nodes, edges))
+        prediction = self.predictor(self._encoding(nodes, edges))
         w = torch.from_numpy(weights)
         (self.settings.alpha * w * (prediction - torch.from_numpy(targets)) ** 2).mean().backward()
 
@@ -356,8 +377,6 @@ class AGNetSearch:
         encoding y_i, so the two terms touch disjoint parameters (generator, predictor)."""
         alpha = self.settings.alpha
         if self.settings.engine == "numpy":
-            from ..model.fast_backprop import search_loss_and_grad
-
             search_loss_and_grad(self.generator, None, z.numpy(), nodes, edges, None, weights, 0.0)
             for param in self.generator.parameters():
                 param.grad.mul_(1.0 - alpha)
@@ -366,7 +385,7 @@ class AGNetSearch:
             recon = reconstruction_loss(self.generator(z), torch.from_numpy(nodes), torch.from_numpy(edges),
                                         self.generator.config)
             ((1.0 - alpha) * torch.from_numpy(weights) * recon).mean().backward()
-        self._encoding_loss_backward(self.predictor, nodes, edges, targets, weights)
+        self._encoding_loss_backward(nodes, edges, targets, weights)
         self.optimizer.step()
 
     @torch.no_grad()
@@ -376,9 +395,11 @@ class AGNetSearch:
 
         Draws chunks of 100, 200, ... latent points until more than ``num_candidates``
         candidates exist (or the chunk budget is spent), then keeps ``num_candidates``
-        of them at random. Scores are in the caller's units (divided by ``score_scale``); with
-        the ``encoding`` variants of ``predictor_input`` they are the values on each kept
-        candidate's encoding instead of on the continuous output of its z.
+        of them at random. Scores are in the caller's units (e.g. % accuracy): the predictor's
+        value on the continuous output of each candidate's z; with ``predictor_input="encoding"``
+        its value on each kept candidate's encoding; with ``"generated+encoding"`` the ranker's
+        mean prediction on that encoding (the ranker is refitted first if observations came in
+        since its last fit).
         """
         s = self.settings
         self.generator.eval()
