@@ -170,6 +170,31 @@ def test_an_agnet_run_from_other_generator_weights_is_refused(grid, data_dir, tm
             assert failures == []
 
 
+def test_a_run_of_the_earlier_single_mlp_ranker_is_refused(grid, data_dir, tmp_path):
+    """A finished generated+encoding run whose recorded settings lack the ranker_* keys used the
+    earlier ranker and is not skipped as done; with the keys it is."""
+    out, originals = grid
+    summary, errors = originals[("agnet", 0)]
+    errors = json.loads(json.dumps(errors))
+    errors[0]["search"]["agnet_predictor_input"] = "generated+encoding"
+    settings = {**summary["agnet"]["settings"], "predictor_input": "generated+encoding"}
+    cfg = load_compare_config(COMPARE, grid_opts(tmp_path, ["agnet"], "[0]")
+                              + ["search.agnet_predictor_input", "generated+encoding"])
+    target = cell(tmp_path, "agnet", 0)
+    target.mkdir(parents=True)
+    (target / "errors.json").write_text(json.dumps(errors))
+    old = {k: v for k, v in settings.items() if not k.startswith("ranker_")}
+    for recorded, refused in ((old, True), (settings, False)):
+        (target / "summary.json").write_text(json.dumps({**summary, "agnet": {**summary["agnet"],
+                                                                               "settings": recorded}}))
+        if refused:
+            with pytest.raises(ConfigError, match="generated\\+encoding run of the earlier single-MLP ranker"):
+                run_compare(cfg, data_dir, jobs=1, log=lambda _: None)
+        else:
+            cells, failures = run_compare(cfg, data_dir, jobs=1, log=lambda _: None)
+            assert failures == [] and [c.state for c in cells] == ["finished"]  # skipped, not rerun
+
+
 def test_a_cell_of_the_other_implementation_is_refused_and_labelled_apart(grid, data_dir, tmp_path):
     """A finished run of NASLib's own class (``--baselines naslib``) in the folder of a built-in
     grid's cell is neither skipped as done nor overwritten; the report keeps the two apart."""

@@ -284,6 +284,7 @@ def classify(cell: Cell, implementation: str = "builtin") -> None:
         raise ConfigError(f"{cell.label}: {cell.out} holds a run of a different config ({'; '.join(diff)}); "
                           "use another config_id or out_dir, or delete the folder to rerun it")
     _check_generator(cell, summary)
+    _check_ranker(cell, summary)
     recorded_impl = summary.get("implementation", "builtin")
     if recorded_impl != implementation:
         flag = {"naslib": "--baselines naslib", "builtin": "--baselines builtin"}
@@ -317,6 +318,19 @@ def _check_generator(cell: Cell, summary: dict[str, Any]) -> None:
                           f"(sha256 {recorded}..., search.agnet_pretrained {pretrained!r} {now}; "
                           "were the shipped weights re-trained?); use another out_dir or config_id, or delete "
                           "the folder to rerun it")
+
+
+def _check_ranker(cell: Cell, summary: dict[str, Any]) -> None:
+    """``agnet_predictor_input: generated+encoding`` meant a single MLP trained inside the loop until
+    the ranker became an ensemble (with the ``agnet_ranker_*`` settings). A run whose recorded
+    settings lack those keys used the earlier ranker: refuse to reuse it for the current one."""
+    if str(cell.config["search"].get("agnet_predictor_input", "generated")) != "generated+encoding":
+        return
+    settings = (summary.get("agnet") or {}).get("settings")
+    if isinstance(settings, dict) and "ranker_members" not in settings:
+        raise ConfigError(f"{cell.label}: {cell.out} holds a generated+encoding run of the earlier single-MLP "
+                          "ranker (its settings have no ranker_* keys), not of the current ensemble ranker; use "
+                          "another out_dir or config_id, or delete the folder to rerun it")
 
 
 def plan_cells(config: dict[str, Any], spec: CompareSpec, baselines: str = "builtin") -> list[Cell]:
