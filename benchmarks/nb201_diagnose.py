@@ -39,8 +39,8 @@ def main() -> None:
     torch.set_num_threads(1)
     oracle = load_nb201_oracle(args.data_dir, args.dataset)
     state, cfg = load_generator("nasbench201")
-    search = AGNetSearch(get_codec("nasbench201"), AGNetSettings.from_mapping(overrides), generator_state=state, generator_config=cfg,
-                         seed=args.seed)
+    search = AGNetSearch(get_codec("nasbench201"), AGNetSettings.from_mapping(overrides), generator_state=state,
+                         generator_config=cfg, seed=args.seed)
     keys = oracle.keys()
     val = lambda arch: oracle.query(arch)["val_acc"]  # noqa: E731
     for i in np.random.default_rng(args.seed).choice(len(keys), 16, replace=False):

@@ -1,4 +1,5 @@
-"""The AG-Net networks: generator, predictor, losses, and the MLP ensemble that ranks candidates. Knows shapes, not search spaces."""
+"""The AG-Net networks: generator, predictor, losses, and the MLP ensemble that ranks candidates.
+Knows shapes, not search spaces."""
 from .ensemble import MLPEnsemble
 from .generator import Generator, GeneratorConfig, split_output
 from .losses import rank_weights, reconstruction_loss, search_loss

@@ -4,8 +4,9 @@ One iteration (spec §5.1): retrain generator + predictor jointly on the evaluat
 architectures with rank weights, draw latent points z ~ U[-b, b], keep up to
 ``num_candidates`` valid, unseen, de-duplicated architectures, and propose the
 ``top_k`` of them by predicted score. (With ``predictor_input="generated+encoding"`` an
-ensemble, the ranker, is fitted to the observations after the retraining and gives the scores.) No NASLib, no files: the caller evaluates the
-proposals and reports the scores with :meth:`AGNetSearch.observe`.
+ensemble, the ranker, is fitted to the observations after the retraining and gives the
+scores.) No NASLib, no files: the caller evaluates the proposals and reports the scores with
+:meth:`AGNetSearch.observe`.
 """
 from __future__ import annotations
 
@@ -270,8 +271,8 @@ class AGNetSearch:
         t.steps += steps
         t.iterations += 1
         t.empty_iterations += not chosen
-        t.per_iteration.append({"observed": len(self.archs), "retrain_s": retrained - start, "rank_fit_s": mid - retrained,
-                                "generate_s": end - mid, "steps": steps, "candidates": len(candidates)})
+        t.per_iteration.append({"observed": len(self.archs), "retrain_s": retrained - start,
+                                "rank_fit_s": mid - retrained, "generate_s": end - mid, "steps": steps, "candidates": len(candidates)})
         return chosen
 
     # ------------------------------------------------------------------------ internals
@@ -298,8 +299,7 @@ class AGNetSearch:
         encoding: the predictor's value, or the ranker members' mean prediction."""
         encodings = self._encoding(*self.codec.encode(archs))
         if self.ranker is None:
-            values = self.predictor(encodings).numpy().tolist()
-            return [value / self.settings.score_scale for value in values]
+            return self._predict(encodings)
         if self._ranker_fitted_on != len(self.archs):  # propose() fits it; a direct call may not have
             self.fit_ranker()
         mean, std = self._ranker_scale
