@@ -1,21 +1,25 @@
 #!/usr/bin/env python
-"""Diagnose one AG-Net trial on NAS-Bench-201: per iteration, how good the candidates are and
-whether the predictor ranks them (Spearman correlation of predicted vs. true val accuracy).
+"""Diagnose one AG-Net trial on NAS-Bench-201: per iteration, how good the candidates are, whether
+the table optimum is among them, and whether the predictor (or ranker) ranks them (Spearman
+correlation of its score with the true val accuracy of the candidates).
+
+The trial is the one ``benchmarks/nb201_search.py`` runs for the same dataset, seed and overrides
+(same config file, same initial sample, same random streams), so a trial of a results file can be
+traced query for query.
 
     python benchmarks/nb201_diagnose.py --data-dir ../shared/data --dataset cifar10 --seed 0
-    python benchmarks/nb201_diagnose.py --data-dir ../shared/data --set predictor_input=generated+encoding
+    python benchmarks/nb201_diagnose.py --data-dir ../shared/data --dataset cifar100 --seed 1 \\
+        search.agnet_predictor_input generated+encoding
 """
 from __future__ import annotations
 
 import argparse
+from pathlib import Path
 
 import numpy as np
 import torch
 
-from naslib_agnet.benchmarks import load_nb201_oracle
-from naslib_agnet.search import AGNetSearch, AGNetSettings
-from naslib_agnet.spaces import get_codec
-from naslib_agnet.weights import load_generator
+REPO = Path(__file__).resolve().parents[1]
 
 
 def spearman(a, b) -> float:
@@ -30,34 +34,48 @@ def main() -> None:
     parser.add_argument("--seed", type=int, default=0)
     parser.add_argument("--queries", type=int, default=192)
     parser.add_argument("--set", action="append", default=[], metavar="NAME=VALUE",
-                        help="an AG-Net setting (a field of AGNetSettings), e.g. predictor_input=encoding")
+                        help="an AG-Net setting (a field of AGNetSettings), e.g. predictor_input=encoding; "
+                             "the same as the override search.agnet_NAME VALUE")
+    parser.add_argument("opts", nargs="*", help="extra KEY VALUE config overrides, as for nb201_search.py")
     args = parser.parse_args()
+
+    from naslib_agnet.cli.config import ConfigError, load_config
+    from naslib_agnet.cli.run_search import build, set_seed
+    from naslib_agnet.search import AGNetSettings
+
     try:
-        overrides = AGNetSettings.parse_assignments(args.set)
-    except ValueError as exc:
+        settings = AGNetSettings.parse_assignments(args.set)
+        overrides = [item for name, value in settings.items() for item in (f"search.agnet_{name}", str(value))]
+        config = load_config(REPO / "configs" / f"agnet_nb201_{args.dataset}.yaml",
+                             ["seed", str(args.seed), "search.epochs", str(args.queries), *overrides, *args.opts])
+    except (ValueError, ConfigError) as exc:
         parser.error(str(exc))
+    set_seed(int(config["seed"]))  # what run_search does before building the optimizer
     torch.set_num_threads(1)
-    oracle = load_nb201_oracle(args.data_dir, args.dataset)
-    state, cfg = load_generator("nasbench201")
-    search = AGNetSearch(get_codec("nasbench201"), AGNetSettings.from_mapping(overrides), generator_state=state,
-                         generator_config=cfg, seed=args.seed)
-    keys = oracle.keys()
+    optimizer, dataset_api = build(config, args.data_dir)
+    oracle = dataset_api["nb201_oracle"]
+    optimum_arch, optimum = oracle.best("val_acc")
+    search = optimizer.search
     val = lambda arch: oracle.query(arch)["val_acc"]  # noqa: E731
-    for i in np.random.default_rng(args.seed).choice(len(keys), 16, replace=False):
-        search.observe(keys[i], val(keys[i]))
-    print("observed  best    cands  rho(pred,true)  mean cand  mean chosen  best cand  edits from incumbent (0..6)")
-    while len(search.archs) < args.queries:
-        chosen = search.propose()
+    print("observed  best    cands  rho(score,true)  mean cand  mean chosen  best cand  best chosen  "
+          "optimum  edits from incumbent (0..6)")
+    for epoch in range(args.queries):
+        iterations = search.timings.iterations
+        observed, incumbent = len(search.archs), (search.best() if search.archs else (None, float("nan")))
+        optimizer.new_epoch(epoch)
+        if search.timings.iterations == iterations:
+            continue
         cands = search.last_candidates
+        chosen = [optimizer.last_architecture.get_hash(), *(g.get_hash() for g in optimizer.queue)]
         true = [val(a) for a, _ in cands]
-        best_arch, best = search.best()
-        edits = np.bincount([sum(x != y for x, y in zip(a, best_arch)) for a, _ in cands], minlength=7)
-        print(f"{len(search.archs):8d}  {best:6.2f}  {len(cands):5d}  {spearman([p for _, p in cands], true):14.2f}"
-              f"  {np.mean(true):9.2f}  {np.mean([val(a) for a in chosen]) if chosen else float('nan'):11.2f}"
-              f"  {max(true) if true else float('nan'):9.2f}  {edits.tolist()}")
-        for arch in chosen:
-            search.observe(arch, val(arch))
-    print(f"final best {search.best()[1]:.2f} (table optimum {oracle.best('val_acc')[1]:.2f})")
+        edits = np.bincount([sum(x != y for x, y in zip(a, incumbent[0])) for a, _ in cands], minlength=7)
+        where = "cand" if any(tuple(a) == tuple(optimum_arch) for a, _ in cands) else "-"
+        where = "chosen" if tuple(optimum_arch) in {tuple(a) for a in chosen} else where
+        chosen_true = [val(a) for a in chosen]
+        print(f"{observed:8d}  {incumbent[1]:6.2f}  {len(cands):5d}  {spearman([p for _, p in cands], true):15.2f}"
+              f"  {np.mean(true) if true else float('nan'):9.2f}  {np.mean(chosen_true):11.2f}"
+              f"  {max(true) if true else float('nan'):9.2f}  {max(chosen_true):11.2f}  {where:>7}  {edits.tolist()}")
+    print(f"final best {search.best()[1]:.2f} (table optimum {optimum:.2f}), {len(search.archs)} queries")
 
 
 if __name__ == "__main__":

@@ -291,3 +291,50 @@ def test_ranker_fit_is_timed_apart_from_retraining(api):
     both.propose()
     assert spec.timings.rank_fit == 0.0 and spec.timings.per_iteration[0]["rank_fit_s"] == 0.0
     assert both.timings.rank_fit > 0.0 and both.timings.per_iteration[0]["rank_fit_s"] == both.timings.rank_fit
+
+
+def test_ranker_acquisitions_score_from_the_members_mean_and_spread(api):
+    """"ucb" adds ``ranker_explore`` spreads to the members' mean ("mean"); "its" draws one value
+    per candidate around it, repeatably for the same seed and observations, from its own
+    generator: the global numpy RNG and the search's own streams do not move."""
+    oracle = api["nb201_oracle"]
+    keys = oracle.keys()
+    order = np.random.default_rng(2).permutation(len(keys))
+    held_out = [keys[i] for i in order[48:348]]
+
+    def fitted(**settings):
+        search = shipped_search(seed=0, predictor_input="generated+encoding", **settings)
+        for i in order[:48]:
+            search.observe(keys[i], oracle.query(keys[i])["val_acc"])
+        search.fit_ranker()
+        return search
+
+    mean = np.asarray(fitted()._rank_scores(held_out))
+    search = fitted(ranker_acquisition="ucb")
+    members = search.ranker.predict(search._encoding(*search.codec.encode(held_out)).numpy())
+    spread = np.asarray(search.scores).std() * members.std(axis=0)
+    assert spread.min() > 0  # the members disagree
+    np.testing.assert_allclose(search._rank_scores(held_out), mean + 0.5 * spread, rtol=1e-9)
+    wide = fitted(ranker_acquisition="ucb", ranker_explore=2.0)._rank_scores(held_out)
+    np.testing.assert_allclose(wide, mean + 2.0 * spread, rtol=1e-9)
+    np.testing.assert_allclose(fitted(ranker_acquisition="ucb", ranker_explore=0.0)._rank_scores(held_out),
+                               mean, rtol=1e-12)
+
+    its = fitted(ranker_acquisition="its")
+    np.random.seed(5)
+    expected_global = np.random.rand()
+    np.random.seed(5)
+    own_state = its.rng.bit_generator.state
+    draws = np.asarray(its._rank_scores(held_out))
+    assert np.random.rand() == expected_global and its.rng.bit_generator.state == own_state
+    np.testing.assert_array_equal(fitted(ranker_acquisition="its")._rank_scores(held_out), draws)
+    z = (draws - mean) / spread  # standard normal draws if "its" samples N(mean, spread)
+    assert abs(z.mean()) < 0.3 and 0.8 < z.std() < 1.2
+    assert spearman(draws, mean) > 0.3  # the draws still follow the mean
+
+
+def test_ranker_acquisition_is_checked():
+    with pytest.raises(ValueError, match="ranker_acquisition must be one of 'mean', 'ucb', 'its'"):
+        AGNetSettings(ranker_acquisition="ei").validate()
+    with pytest.raises(ValueError, match="ranker_explore must be >= 0"):
+        AGNetSettings(ranker_explore=-1.0).validate()

@@ -26,6 +26,7 @@ from ..spaces import ArchKey, Codec, sample_discrete
 
 
 PREDICTOR_INPUTS = ("generated", "encoding", "generated+encoding")
+RANKER_ACQUISITIONS = ("mean", "ucb", "its")
 RANKER_FULL_BATCH = 1 << 30  #: the ranker trains on all observations in one batch
 
 
@@ -69,12 +70,16 @@ class AGNetSettings:
     #: "generated+encoding" only: the ranker, ``ranker_members`` MLPs of ``ranker_layers`` ReLU
     #: layers of ``ranker_width`` units, fitted from scratch after every retraining on the
     #: z-scored scores with the squared error, full batch, ``ranker_epochs`` Adam steps at
-    #: ``ranker_lr``; a candidate's score is the members' mean prediction
+    #: ``ranker_lr``; a candidate's score is the members' mean prediction (``ranker_acquisition``
+    #: "mean"), the mean plus ``ranker_explore`` times the members' spread ("ucb"), or one draw from
+    #: the normal distribution of that mean and spread ("its", independent Thompson sampling)
     ranker_members: int = 5
     ranker_layers: int = 2
     ranker_width: int = 64
     ranker_epochs: int = 200
     ranker_lr: float = 0.01
+    ranker_acquisition: str = "mean"
+    ranker_explore: float = 0.5
 
     @classmethod
     def from_mapping(cls, values: Mapping[str, Any]) -> "AGNetSettings":
@@ -131,6 +136,11 @@ class AGNetSettings:
         if self.predictor_input not in PREDICTOR_INPUTS:
             raise ValueError(f"predictor_input must be one of {', '.join(map(repr, PREDICTOR_INPUTS))}, "
                              f"got {self.predictor_input!r}")
+        if self.ranker_acquisition not in RANKER_ACQUISITIONS:
+            raise ValueError(f"ranker_acquisition must be one of {', '.join(map(repr, RANKER_ACQUISITIONS))}, "
+                             f"got {self.ranker_acquisition!r}")
+        if not self.ranker_explore >= 0:
+            raise ValueError(f"ranker_explore must be >= 0, got {self.ranker_explore}")
         if self.engine not in ("numpy", "torch"):
             raise ValueError(f"engine must be 'numpy' or 'torch', got {self.engine!r}")
 
@@ -296,14 +306,32 @@ class AGNetSearch:
 
     def _rank_scores(self, archs: list[ArchKey]) -> list[Any]:
         """The ``encoding`` variants' scores of candidates, in the caller's units, from each one's
-        encoding: the predictor's value, or the ranker members' mean prediction."""
+        encoding: the predictor's value, or the ranker's acquisition value (``ranker_acquisition``)."""
         encodings = self._encoding(*self.codec.encode(archs))
         if self.ranker is None:
             return self._predict(encodings)
         if self._ranker_fitted_on != len(self.archs):  # propose() fits it; a direct call may not have
             self.fit_ranker()
         mean, std = self._ranker_scale
-        return (mean + std * self.ranker.predict(encodings.numpy()).mean(axis=0)).tolist()
+        return (mean + std * self._acquisition(self.ranker.predict(encodings.numpy()))).tolist()
+
+    def _acquisition(self, members: np.ndarray) -> np.ndarray:
+        """The ranker's value of each candidate from its members' predictions ``(members, M)``,
+        in the z-scored units they were fitted to. "its" draws from its own generator, seeded
+        like the fit, so the search's other random streams are the same for every acquisition."""
+        s = self.settings
+        centre = members.mean(axis=0)
+        if s.ranker_acquisition == "mean":
+            return centre
+        spread = members.std(axis=0)
+        if s.ranker_acquisition == "ucb":
+            return centre + s.ranker_explore * spread
+        return np.random.default_rng(self._ranker_seed()).normal(centre, spread)
+
+    def _ranker_seed(self) -> int:
+        """The seed of the ranker's fit and draws: fixed by the search seed and the number of
+        observations, so a resumed run repeats them."""
+        return (self.seed * 1_000_003 + len(self.archs)) % (1 << 63)
 
     def fit_ranker(self) -> None:
         """Fit the ranker's members from scratch to the observations (encodings -> z-scored
@@ -314,7 +342,7 @@ class AGNetSearch:
         self._ranker_scale = (float(scores.mean()), max(float(scores.std()), 1e-12))
         targets = (scores - self._ranker_scale[0]) / self._ranker_scale[1]
         with torch.random.fork_rng(devices=[]), single_thread_blas():
-            torch.manual_seed((self.seed * 1_000_003 + len(self.archs)) % (1 << 63))
+            torch.manual_seed(self._ranker_seed())
             self.ranker.fit(self._encoding(*self.codec.encode(self.archs)).numpy(), targets)
 
     def retrain(self) -> int:
