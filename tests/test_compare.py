@@ -195,6 +195,31 @@ def test_a_run_of_the_earlier_single_mlp_ranker_is_refused(grid, data_dir, tmp_p
             assert failures == [] and [c.state for c in cells] == ["finished"]  # skipped, not rerun
 
 
+def test_a_ranker_run_from_before_the_acquisition_setting_counts_as_mean(grid, data_dir, tmp_path):
+    """A generated+encoding run recorded without ranker_acquisition ranked by the members' mean: it
+    is reused by a grid asking for ``mean`` and refused by one asking for the default (``its``)."""
+    out, originals = grid
+    summary, errors = originals[("agnet", 0)]
+    errors = json.loads(json.dumps(errors))
+    errors[0]["search"]["agnet_predictor_input"] = "generated+encoding"
+    for key in ("agnet_ranker_acquisition", "agnet_ranker_explore"):
+        del errors[0]["search"][key]
+    settings = {k: v for k, v in summary["agnet"]["settings"].items() if k not in ("ranker_acquisition",
+                                                                                  "ranker_explore")}
+    settings["predictor_input"] = "generated+encoding"
+    target = cell(tmp_path, "agnet", 0)
+    target.mkdir(parents=True)
+    (target / "errors.json").write_text(json.dumps(errors))
+    (target / "summary.json").write_text(json.dumps({**summary, "agnet": {**summary["agnet"], "settings": settings}}))
+    base = grid_opts(tmp_path, ["agnet"], "[0]") + ["search.agnet_predictor_input", "generated+encoding"]
+    assert load_compare_config(COMPARE, base)["search"]["agnet_ranker_acquisition"] == "its"
+    with pytest.raises(ConfigError, match="from before ranker_acquisition existed.*not 'its'"):
+        run_compare(load_compare_config(COMPARE, base), data_dir, jobs=1, log=lambda _: None)
+    cells, failures = run_compare(load_compare_config(COMPARE, base + ["search.agnet_ranker_acquisition", "mean"]),
+                                  data_dir, jobs=1, log=lambda _: None)
+    assert failures == [] and [c.state for c in cells] == ["finished"]  # skipped, not rerun
+
+
 def test_a_cell_of_the_other_implementation_is_refused_and_labelled_apart(grid, data_dir, tmp_path):
     """A finished run of NASLib's own class (``--baselines naslib``) in the folder of a built-in
     grid's cell is neither skipped as done nor overwritten; the report keeps the two apart."""

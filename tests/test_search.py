@@ -213,7 +213,8 @@ def test_generated_plus_encoding_trains_as_the_spec_and_ranks_with_its_ranker(ap
     retraining, same random streams, same candidates) and alone scores the candidates: the
     members' mean prediction on each candidate's encoding, mapped back to accuracy units."""
     spec = observed_search(api, retrain_epochs=2, engine=engine)
-    both = observed_search(api, retrain_epochs=2, engine=engine, predictor_input="generated+encoding")
+    both = observed_search(api, retrain_epochs=2, engine=engine, predictor_input="generated+encoding",
+                           ranker_acquisition="mean")
     assert spec.ranker is None and both.ranker is not None
     spec.retrain()
     both.retrain()
@@ -263,7 +264,7 @@ def test_ranker_orders_unseen_architectures_and_refits_deterministically(api):
     order = np.random.default_rng(1).permutation(len(keys))
 
     def fitted(seed):
-        search = shipped_search(seed=seed, predictor_input="generated+encoding")
+        search = shipped_search(seed=seed, predictor_input="generated+encoding", ranker_acquisition="mean")
         for i in order[:64]:
             search.observe(keys[i], oracle.query(keys[i])["val_acc"])
         return search
@@ -309,7 +310,7 @@ def test_ranker_acquisitions_score_from_the_members_mean_and_spread(api):
         search.fit_ranker()
         return search
 
-    mean = np.asarray(fitted()._rank_scores(held_out))
+    mean = np.asarray(fitted(ranker_acquisition="mean")._rank_scores(held_out))
     search = fitted(ranker_acquisition="ucb")
     members = search.ranker.predict(search._encoding(*search.codec.encode(held_out)).numpy())
     spread = np.asarray(search.scores).std() * members.std(axis=0)
@@ -320,7 +321,8 @@ def test_ranker_acquisitions_score_from_the_members_mean_and_spread(api):
     np.testing.assert_allclose(fitted(ranker_acquisition="ucb", ranker_explore=0.0)._rank_scores(held_out),
                                mean, rtol=1e-12)
 
-    its = fitted(ranker_acquisition="its")
+    assert AGNetSettings().ranker_acquisition == "its"  # the default
+    its = fitted()
     np.random.seed(5)
     expected_global = np.random.rand()
     np.random.seed(5)

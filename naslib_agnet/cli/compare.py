@@ -240,16 +240,26 @@ def _flat(d: dict, prefix: str = "") -> dict[str, Any]:
     return out
 
 
+#: settings whose default changed after they were introduced -> the value a run recorded before the
+#: key existed behaved as (``_check_ranker`` refuses such a run where it would be taken as the default)
+PREDATING_VALUES = {"search.agnet_ranker_acquisition": "mean"}
+
+
 def _config_diff(recorded: dict, current: dict) -> list[str]:
     """The keys whose values differ. A key the recorded config lacks while the current one holds
-    its default is no difference: the run predates that setting, which behaved as the default."""
+    its default is no difference: the run predates that setting, which behaved as the default
+    (or as its value in ``PREDATING_VALUES``, for a setting whose default changed later)."""
     from .config import default_config
 
     a, b = _flat(_jsonable_config(recorded)), _flat(_jsonable_config(current))
     defaults = _flat(_jsonable_config(default_config()))
+
+    def predates(k: str) -> bool:
+        return k not in a and ((k in defaults and b[k] == defaults[k])
+                               or (k in PREDATING_VALUES and b[k] == PREDATING_VALUES[k]))
+
     return [f"{k}: recorded {a.get(k, '<absent>')!r}, now {b.get(k, '<absent>')!r}"
-            for k in sorted(set(a) | set(b)) if a.get(k, "<absent>") != b.get(k, "<absent>")
-            and not (k not in a and k in defaults and b[k] == defaults[k])]
+            for k in sorted(set(a) | set(b)) if a.get(k, "<absent>") != b.get(k, "<absent>") and not predates(k)]
 
 
 def classify(cell: Cell, implementation: str = "builtin") -> None:
@@ -321,16 +331,26 @@ def _check_generator(cell: Cell, summary: dict[str, Any]) -> None:
 
 
 def _check_ranker(cell: Cell, summary: dict[str, Any]) -> None:
-    """``agnet_predictor_input: generated+encoding`` meant a single MLP trained inside the loop until
-    the ranker became an ensemble (with the ``agnet_ranker_*`` settings). A run whose recorded
-    settings lack those keys used the earlier ranker: refuse to reuse it for the current one."""
+    """A finished ``agnet_predictor_input: generated+encoding`` run is reused only if it ran the
+    ranker the cell asks for. Two earlier rankers are told apart by the settings they recorded:
+    without ``ranker_*`` keys, the single MLP trained inside the loop; without
+    ``ranker_acquisition``, the ensemble scoring by its members' mean, which the current default
+    (``its``) replaced, so such a run counts as ``mean``, not as the default."""
     if str(cell.config["search"].get("agnet_predictor_input", "generated")) != "generated+encoding":
         return
     settings = (summary.get("agnet") or {}).get("settings")
-    if isinstance(settings, dict) and "ranker_members" not in settings:
+    if not isinstance(settings, dict):
+        return
+    if "ranker_members" not in settings:
         raise ConfigError(f"{cell.label}: {cell.out} holds a generated+encoding run of the earlier single-MLP "
                           "ranker (its settings have no ranker_* keys), not of the current ensemble ranker; use "
                           "another out_dir or config_id, or delete the folder to rerun it")
+    wanted = str(cell.config["search"].get("agnet_ranker_acquisition", "its"))
+    if "ranker_acquisition" not in settings and wanted != "mean":
+        raise ConfigError(f"{cell.label}: {cell.out} holds a generated+encoding run from before "
+                          "ranker_acquisition existed, which ranked by the members' mean (ranker_acquisition "
+                          f"mean), not {wanted!r}; use another out_dir or config_id, or delete the folder to "
+                          "rerun it")
 
 
 def plan_cells(config: dict[str, Any], spec: CompareSpec, baselines: str = "builtin") -> list[Cell]:

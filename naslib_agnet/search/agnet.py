@@ -70,15 +70,16 @@ class AGNetSettings:
     #: "generated+encoding" only: the ranker, ``ranker_members`` MLPs of ``ranker_layers`` ReLU
     #: layers of ``ranker_width`` units, fitted from scratch after every retraining on the
     #: z-scored scores with the squared error, full batch, ``ranker_epochs`` Adam steps at
-    #: ``ranker_lr``; a candidate's score is the members' mean prediction (``ranker_acquisition``
-    #: "mean"), the mean plus ``ranker_explore`` times the members' spread ("ucb"), or one draw from
-    #: the normal distribution of that mean and spread ("its", independent Thompson sampling)
+    #: ``ranker_lr``. A candidate's score is one draw from the normal distribution of the members'
+    #: mean prediction and spread (``ranker_acquisition`` "its", independent Thompson sampling, as
+    #: BANANAS), the mean plus ``ranker_explore`` spreads ("ucb"), or the mean alone ("mean", the
+    #: ranker's only scoring before the setting existed)
     ranker_members: int = 5
     ranker_layers: int = 2
     ranker_width: int = 64
     ranker_epochs: int = 200
     ranker_lr: float = 0.01
-    ranker_acquisition: str = "mean"
+    ranker_acquisition: str = "its"
     ranker_explore: float = 0.5
 
     @classmethod
