@@ -427,8 +427,9 @@ class AGNetSearch:
         of them at random. Scores are in the caller's units (e.g. % accuracy): the predictor's
         value on the continuous output of each candidate's z; with ``predictor_input="encoding"``
         its value on each kept candidate's encoding; with ``"generated+encoding"`` the ranker's
-        mean prediction on that encoding (the ranker is refitted first if observations came in
-        since its last fit).
+        acquisition value on that encoding (``ranker_acquisition``: a Thompson draw, an upper
+        bound or the members' mean; the ranker is refitted first if observations came in since
+        its last fit).
         """
         s = self.settings
         self.generator.eval()
