@@ -345,7 +345,9 @@ def _check_ranker(cell: Cell, summary: dict[str, Any]) -> None:
         raise ConfigError(f"{cell.label}: {cell.out} holds a generated+encoding run of the earlier single-MLP "
                           "ranker (its settings have no ranker_* keys), not of the current ensemble ranker; use "
                           "another out_dir or config_id, or delete the folder to rerun it")
-    wanted = str(cell.config["search"].get("agnet_ranker_acquisition", "its"))
+    from ..search import AGNetSettings
+
+    wanted = str(cell.config["search"].get("agnet_ranker_acquisition", AGNetSettings.ranker_acquisition))
     if "ranker_acquisition" not in settings and wanted != "mean":
         raise ConfigError(f"{cell.label}: {cell.out} holds a generated+encoding run from before "
                           "ranker_acquisition existed, which ranked by the members' mean (ranker_acquisition "
