@@ -35,7 +35,7 @@ def main() -> None:
     parser.add_argument("--queries", type=int, default=192)
     parser.add_argument("--set", action="append", default=[], metavar="NAME=VALUE",
                         help="an AG-Net setting (a field of AGNetSettings), e.g. predictor_input=encoding; "
-                             "the same as the override search.agnet_NAME VALUE")
+                             "like the override search.agnet_NAME VALUE, with VALUE read as JSON (1e-5, true)")
     parser.add_argument("opts", nargs="*", help="extra KEY VALUE config overrides, as for nb201_search.py")
     args = parser.parse_args()
 
@@ -44,10 +44,11 @@ def main() -> None:
     from naslib_agnet.search import AGNetSettings
 
     try:
-        settings = AGNetSettings.parse_assignments(args.set)
-        overrides = [item for name, value in settings.items() for item in (f"search.agnet_{name}", str(value))]
         config = load_config(REPO / "configs" / f"agnet_nb201_{args.dataset}.yaml",
-                             ["seed", str(args.seed), "search.epochs", str(args.queries), *overrides, *args.opts])
+                             ["seed", str(args.seed), "search.epochs", str(args.queries), *args.opts])
+        settings = AGNetSettings.parse_assignments(args.set)
+        AGNetSettings.from_mapping(settings)  # names and types, before they join the config
+        config["search"].update({f"agnet_{name}": value for name, value in settings.items()})
     except (ValueError, ConfigError) as exc:
         parser.error(str(exc))
     set_seed(int(config["seed"]))  # what run_search does before building the optimizer

@@ -195,6 +195,18 @@ def test_a_run_of_the_earlier_single_mlp_ranker_is_refused(grid, data_dir, tmp_p
             assert failures == [] and [c.state for c in cells] == ["finished"]  # skipped, not rerun
 
 
+def test_a_run_from_before_the_acquisition_setting_matches_the_default_unless_it_ranked(grid):
+    """The acquisition setting only matters to generated+encoding runs: a recorded config without
+    it matches today's default config (its default "its" included)."""
+    from naslib_agnet.cli.compare import _config_diff
+
+    _, originals = grid
+    _, (config, _) = originals[("agnet", 0)]
+    old = json.loads(json.dumps(config))
+    del old["search"]["agnet_ranker_acquisition"]
+    assert config["search"]["agnet_ranker_acquisition"] == "its" and _config_diff(old, config) == []
+
+
 def test_a_ranker_run_from_before_the_acquisition_setting_counts_as_mean(grid, data_dir, tmp_path):
     """A generated+encoding run recorded without ranker_acquisition ranked by the members' mean: it
     is reused by a grid asking for ``mean`` and refused by one asking for the default (``its``)."""
@@ -213,8 +225,11 @@ def test_a_ranker_run_from_before_the_acquisition_setting_counts_as_mean(grid, d
     (target / "summary.json").write_text(json.dumps({**summary, "agnet": {**summary["agnet"], "settings": settings}}))
     base = grid_opts(tmp_path, ["agnet"], "[0]") + ["search.agnet_predictor_input", "generated+encoding"]
     assert load_compare_config(COMPARE, base)["search"]["agnet_ranker_acquisition"] == "its"
-    with pytest.raises(ConfigError, match="from before ranker_acquisition existed.*not 'its'"):
-        run_compare(load_compare_config(COMPARE, base), data_dir, jobs=1, log=lambda _: None)
+    for wanted in ([], ["search.agnet_ranker_acquisition", "ucb"]):
+        name = wanted[1] if wanted else "its"
+        with pytest.raises(ConfigError, match=f"from before ranker_acquisition existed.*not by '{name}'; add "
+                                              "search.agnet_ranker_acquisition mean to reuse it"):
+            run_compare(load_compare_config(COMPARE, base + wanted), data_dir, jobs=1, log=lambda _: None)
     cells, failures = run_compare(load_compare_config(COMPARE, base + ["search.agnet_ranker_acquisition", "mean"]),
                                   data_dir, jobs=1, log=lambda _: None)
     assert failures == [] and [c.state for c in cells] == ["finished"]  # skipped, not rerun

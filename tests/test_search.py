@@ -326,9 +326,10 @@ def test_ranker_acquisitions_score_from_the_members_mean_and_spread(api):
     np.random.seed(5)
     expected_global = np.random.rand()
     np.random.seed(5)
-    own_state = its.rng.bit_generator.state
+    own_state, torch_states = its.rng.bit_generator.state, (its.torch_rng.get_state(), torch.get_rng_state())
     draws = np.asarray(its._rank_scores(held_out))
     assert np.random.rand() == expected_global and its.rng.bit_generator.state == own_state
+    assert all(torch.equal(a, b) for a, b in zip(torch_states, (its.torch_rng.get_state(), torch.get_rng_state())))
     np.testing.assert_array_equal(fitted(ranker_acquisition="its")._rank_scores(held_out), draws)
     z = (draws - mean) / spread  # standard normal draws if "its" samples N(mean, spread)
     assert abs(z.mean()) < 0.3 and 0.8 < z.std() < 1.2

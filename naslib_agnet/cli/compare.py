@@ -289,12 +289,12 @@ def classify(cell: Cell, implementation: str = "builtin") -> None:
     except (OSError, ValueError, IndexError, KeyError) as exc:
         raise ConfigError(f"{cell.label}: cannot read the run record in {cell.out} ({exc}); delete the folder "
                           "to rerun the cell") from None
+    _check_ranker(cell, summary)  # before the config diff: its messages say more for these runs
     diff = _config_diff(recorded_config, cell.config)
     if diff:
         raise ConfigError(f"{cell.label}: {cell.out} holds a run of a different config ({'; '.join(diff)}); "
                           "use another config_id or out_dir, or delete the folder to rerun it")
     _check_generator(cell, summary)
-    _check_ranker(cell, summary)
     recorded_impl = summary.get("implementation", "builtin")
     if recorded_impl != implementation:
         flag = {"naslib": "--baselines naslib", "builtin": "--baselines builtin"}
@@ -339,8 +339,8 @@ def _check_ranker(cell: Cell, summary: dict[str, Any]) -> None:
     if str(cell.config["search"].get("agnet_predictor_input", "generated")) != "generated+encoding":
         return
     settings = (summary.get("agnet") or {}).get("settings")
-    if not isinstance(settings, dict):
-        return
+    if not isinstance(settings, dict) or settings.get("predictor_input") != "generated+encoding":
+        return  # not a ranker run: the config diff speaks for it
     if "ranker_members" not in settings:
         raise ConfigError(f"{cell.label}: {cell.out} holds a generated+encoding run of the earlier single-MLP "
                           "ranker (its settings have no ranker_* keys), not of the current ensemble ranker; use "
@@ -350,9 +350,9 @@ def _check_ranker(cell: Cell, summary: dict[str, Any]) -> None:
     wanted = str(cell.config["search"].get("agnet_ranker_acquisition", AGNetSettings.ranker_acquisition))
     if "ranker_acquisition" not in settings and wanted != "mean":
         raise ConfigError(f"{cell.label}: {cell.out} holds a generated+encoding run from before "
-                          "ranker_acquisition existed, which ranked by the members' mean (ranker_acquisition "
-                          f"mean), not {wanted!r}; use another out_dir or config_id, or delete the folder to "
-                          "rerun it")
+                          "ranker_acquisition existed, which ranked by the members' mean, not by "
+                          f"{wanted!r}; add search.agnet_ranker_acquisition mean to reuse it as such, or use "
+                          "another out_dir or config_id, or delete the folder to rerun it")
 
 
 def plan_cells(config: dict[str, Any], spec: CompareSpec, baselines: str = "builtin") -> list[Cell]:

@@ -183,7 +183,8 @@ class AGNetSearch:
         settings: hyperparameters.
         generator_state: a pretrained generator ``state_dict`` (or ``None`` for random init).
         generator_config: the generator's sizes; defaults to the codec's K and N.
-        seed: seeds the latent draws, the sampler, the network initialisation and the ranker's fits.
+        seed: seeds the latent draws, the sampler, the network initialisation and the ranker's fits
+            and Thompson draws.
         candidate_filter: optional ``filter(arch) -> bool``; a valid new candidate for which it
             returns False is discarded (never proposed, never scored), e.g. a cell outside a
             sub-benchmark's table (``arch in oracle``).
