@@ -17,7 +17,6 @@ import argparse
 from pathlib import Path
 
 import numpy as np
-import torch
 
 REPO = Path(__file__).resolve().parents[1]
 
@@ -40,7 +39,7 @@ def main() -> None:
     args = parser.parse_args()
 
     from naslib_agnet.cli.config import ConfigError, load_config
-    from naslib_agnet.cli.run_search import build, set_seed
+    from naslib_agnet.cli.run_search import start_search
     from naslib_agnet.search import AGNetSettings
 
     try:
@@ -51,9 +50,7 @@ def main() -> None:
         config["search"].update({f"agnet_{name}": value for name, value in settings.items()})
     except (ValueError, ConfigError) as exc:
         parser.error(str(exc))
-    set_seed(int(config["seed"]))  # what run_search does before building the optimizer
-    torch.set_num_threads(1)
-    optimizer, dataset_api = build(config, args.data_dir)
+    optimizer, dataset_api = start_search(config, args.data_dir)  # as run_search starts the benchmark's trial
     oracle = dataset_api["nb201_oracle"]
     optimum_arch, optimum = oracle.best("val_acc")
     search = optimizer.search

@@ -31,13 +31,12 @@ use numpy's global RNG (``np.random.seed``), as in NASLib.
 """
 from __future__ import annotations
 
-import math
 from typing import Any
 
 import numpy as np
 
 from ..bridge.blackbox import BlackBoxOptimizer
-from ..model.ensemble import MLP_DEFAULTS, MLPEnsemble
+from ..model.ensemble import ACQ_FN_TYPES, MLP_DEFAULTS, MLPEnsemble, acquisition_values
 from .encodings import ENCODERS
 from .encodings_nb101 import ENCODERS as NB101_ENCODERS
 
@@ -45,33 +44,7 @@ from .encodings_nb101 import ENCODERS as NB101_ENCODERS
 PREDICTOR_ENCODINGS = {"bananas": "path", "mlp": "adjacency_one_hot"}
 #: search space type -> encoding name -> encoder of a list of ``get_hash()`` tuples
 SPACE_ENCODERS = {"nasbench201": ENCODERS, "nasbench101": NB101_ENCODERS}
-ACQ_FN_TYPES = ("its", "ucb", "ei", "exploit_only")
 ACQ_FN_OPTIMIZATIONS = ("mutation", "random_sampling")
-EXPLORE_FACTOR = 0.5  # NASLib's ``acquisition_function`` defaults
-EI_CALIBRATION_FACTOR = 5.0
-
-
-def acquisition_values(predictions: np.ndarray, ytrain: np.ndarray, acq_fn_type: str) -> np.ndarray:
-    """NASLib's ``acquisition_function`` for every candidate at once; ``predictions`` is (members, M)."""
-    mean = predictions.mean(axis=0)
-    std = predictions.std(axis=0)  # np.std, ddof=0, as NASLib
-    if acq_fn_type == "its":
-        return np.random.normal(mean, std)  # one draw per candidate, in candidate order
-    if acq_fn_type == "ucb":
-        return mean + EXPLORE_FACTOR * std
-    if acq_fn_type == "exploit_only":
-        return mean
-    if acq_fn_type == "ei":
-        factored_std = std / EI_CALIBRATION_FACTOR
-        improvement = mean - np.max(ytrain)
-        with np.errstate(divide="ignore", invalid="ignore"):
-            gam = improvement / factored_std
-            cdf = 0.5 * (1.0 + np.vectorize(math.erf, otypes=[float])(gam / math.sqrt(2.0)))
-            pdf = np.exp(-0.5 * gam ** 2) / math.sqrt(2.0 * math.pi)
-            ei = factored_std * (gam * cdf + pdf)
-        # zero spread: EI is the plain improvement (NASLib would divide by zero)
-        return np.where(factored_std > 0, ei, np.maximum(improvement, 0.0))
-    raise ValueError(f"acq_fn_type must be one of {ACQ_FN_TYPES}, got {acq_fn_type!r}")
 
 
 class Bananas(BlackBoxOptimizer):

@@ -95,12 +95,18 @@ def hardware_record(hardware, oracle) -> dict[str, Any]:
     return record
 
 
+def start_search(config: dict[str, Any], data_dir: str | Path, baselines: str = "builtin"):
+    """Seed everything and build (optimizer, dataset_api): the start of every run, and what a script
+    that steps a run itself (``benchmarks/nb201_diagnose.py``) calls to replay it exactly."""
+    set_seed(int(config["seed"]))
+    torch.set_num_threads(1)  # tiny networks: one thread is fastest and lets runs go side by side
+    return build(config, data_dir, baselines)
+
+
 def run_search(config: dict[str, Any], data_dir: str | Path, progress: bool = True,
                baselines: str = "builtin") -> Path:
     """Run the configured search; returns the run folder holding errors.json and summary.json."""
-    set_seed(int(config["seed"]))
-    torch.set_num_threads(1)  # tiny networks: one thread is fastest and lets runs go side by side
-    optimizer, dataset_api = build(config, data_dir, baselines)
+    optimizer, dataset_api = start_search(config, data_dir, baselines)
     out = run_dir(config)
     oracle = _oracle(dataset_api)
     hardware = dataset_api.get("hardware")

@@ -12,6 +12,9 @@ import torch
 #: NASLib's ``MLPPredictor``: ``default_hyperparams`` plus ``fit(epochs=500, loss="mae")``
 MLP_DEFAULTS: dict[str, Any] = {"num_layers": 20, "layer_width": 20, "batch_size": 32, "lr": 0.001,
                                 "regularization": 0.2, "epochs": 500, "loss": "mae"}
+ACQ_FN_TYPES = ("its", "ucb", "ei", "exploit_only")
+EXPLORE_FACTOR = 0.5  # NASLib's ``acquisition_function`` defaults
+EI_CALIBRATION_FACTOR = 5.0
 
 
 class MLPEnsemble:
@@ -171,3 +174,30 @@ class MLPEnsemble:
         x = np.asarray(xtest, dtype=np.float32)
         out = self._np_forward(np.broadcast_to(x, (self.num_ensemble, *x.shape)))
         return out[..., 0].astype(np.float64)
+
+
+def acquisition_values(predictions: np.ndarray, ytrain: np.ndarray | None, acq_fn_type: str, *,
+                       explore: float = EXPLORE_FACTOR, rng: Any = None) -> np.ndarray:
+    """NASLib's ``acquisition_function`` for every candidate at once; ``predictions`` is (members, M).
+
+    ``explore`` is the ``ucb`` factor; ``rng`` (a ``numpy.random.Generator``) gives the ``its``
+    draws, by default numpy's global RNG, as NASLib; ``ytrain`` is only read by ``ei``."""
+    mean = predictions.mean(axis=0)
+    std = predictions.std(axis=0)  # np.std, ddof=0, as NASLib
+    if acq_fn_type == "its":
+        return (np.random if rng is None else rng).normal(mean, std)  # one draw per candidate, in order
+    if acq_fn_type == "ucb":
+        return mean + explore * std
+    if acq_fn_type == "exploit_only":
+        return mean
+    if acq_fn_type == "ei":
+        factored_std = std / EI_CALIBRATION_FACTOR
+        improvement = mean - np.max(ytrain)
+        with np.errstate(divide="ignore", invalid="ignore"):
+            gam = improvement / factored_std
+            cdf = 0.5 * (1.0 + np.vectorize(math.erf, otypes=[float])(gam / math.sqrt(2.0)))
+            pdf = np.exp(-0.5 * gam ** 2) / math.sqrt(2.0 * math.pi)
+            ei = factored_std * (gam * cdf + pdf)
+        # zero spread: EI is the plain improvement (NASLib would divide by zero)
+        return np.where(factored_std > 0, ei, np.maximum(improvement, 0.0))
+    raise ValueError(f"acq_fn_type must be one of {ACQ_FN_TYPES}, got {acq_fn_type!r}")

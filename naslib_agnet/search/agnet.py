@@ -21,6 +21,7 @@ import torch
 
 from ..model import (Generator, GeneratorConfig, MLPEnsemble, MLPPredictor, rank_weights, reconstruction_loss,
                      search_loss)
+from ..model.ensemble import acquisition_values
 from ..model.fast_backprop import search_loss_and_grad, single_thread_blas
 from ..spaces import ArchKey, Codec, sample_discrete
 
@@ -319,16 +320,13 @@ class AGNetSearch:
 
     def _acquisition(self, members: np.ndarray) -> np.ndarray:
         """The ranker's value of each candidate from its members' predictions ``(members, M)``,
-        in the z-scored units they were fitted to. "its" draws from its own generator, seeded
-        like the fit, so the search's other random streams are the same for every acquisition."""
+        in the z-scored units they were fitted to (BANANAS's acquisition function). "its" draws
+        from its own generator, seeded like the fit, so the search's other random streams are the
+        same for every acquisition."""
         s = self.settings
-        centre = members.mean(axis=0)
-        if s.ranker_acquisition == "mean":
-            return centre
-        spread = members.std(axis=0)
-        if s.ranker_acquisition == "ucb":
-            return centre + s.ranker_explore * spread
-        return np.random.default_rng(self._ranker_seed()).normal(centre, spread)
+        kind = "exploit_only" if s.ranker_acquisition == "mean" else s.ranker_acquisition
+        return acquisition_values(members, None, kind, explore=s.ranker_explore,
+                                  rng=np.random.default_rng(self._ranker_seed()))
 
     def _ranker_seed(self) -> int:
         """The seed of the ranker's fit and draws: fixed by the search seed and the number of
