@@ -255,6 +255,20 @@ def test_pickle_with_numpy_values(tmp_path: Path) -> None:
     assert load_nb201_oracle(tmp_path, "cifar10").query(ROW0_KEY) == {"val_acc": 55.5}
 
 
+@pytest.mark.parametrize("bad_acc", [-5.0, 150.0])
+def test_pickle_accuracy_out_of_range(tmp_path: Path, bad_acc: float) -> None:
+    data = {arch: _naslib_entry("cifar10-valid", acc) for arch, acc in PICKLE_ARCHS.items()}
+    data[ROW0_ARCH_STR]["cifar10-valid"]["eval_acc1es"][-1] = bad_acc
+    path = tmp_path / "nb201_cifar10_full_training.pickle"
+    path.write_bytes(pickle.dumps(data))
+    with pytest.raises(BenchmarkDataError) as info:
+        load_nb201_oracle(tmp_path, "cifar10")
+    msg = str(info.value)
+    assert str(path) in msg and repr(ROW0_ARCH_STR) in msg and "'cifar10-valid'" in msg
+    assert "eval_acc1es[-1]" in msg and repr(bad_acc) in msg
+    assert "accuracy in percent in [0, 100]" in msg and "replace it" in msg
+
+
 def test_csv_preferred_over_pickle(tmp_path: Path, csv_lines: list[str]) -> None:
     _write_csv_dir(tmp_path, csv_lines)
     (tmp_path / "nb201_cifar10_full_training.pickle").write_bytes(b"garbage")
@@ -337,6 +351,34 @@ def test_csv_non_numeric_accuracy(tmp_path: Path, csv_lines: list[str], bad_valu
     assert repr(bad_value) in msg and "cifar100_test_acc" in msg and "finite accuracy" in msg
     # other datasets' columns are not affected
     assert len(load_nb201_oracle(tmp_path, "cifar10")) == 15_625
+
+
+@pytest.mark.parametrize("column", ["cifar10_val_acc", "cifar10_test_acc"])
+@pytest.mark.parametrize("bad_value", ["-5", "150", "100.01"])
+def test_csv_accuracy_out_of_range(
+    tmp_path: Path, csv_lines: list[str], column: str, bad_value: str
+) -> None:
+    header = csv_lines[0].strip().split(",")
+    lines = list(csv_lines)
+    lines[776] = _replace_field(lines[776], header, column, bad_value)  # line 777
+    path = _write_csv_dir(tmp_path, lines)
+    with pytest.raises(BenchmarkDataError) as info:
+        load_nb201_oracle(tmp_path, "cifar10")
+    msg = str(info.value)
+    assert str(path) in msg and "line 777" in msg and repr(column) in msg
+    assert repr(bad_value) in msg and "accuracy in percent in [0, 100]" in msg
+    assert "replace it with an intact copy" in msg
+    # other datasets' columns are not affected
+    assert len(load_nb201_oracle(tmp_path, "cifar100")) == 15_625
+
+
+@pytest.mark.parametrize("bound", ["0", "100", "0.0", "100.0"])
+def test_csv_accuracy_bounds_are_accepted(tmp_path: Path, csv_lines: list[str], bound: str) -> None:
+    header = csv_lines[0].strip().split(",")
+    lines = list(csv_lines)
+    lines[1] = _replace_field(lines[1], header, "cifar10_test_acc", bound)  # row 0
+    _write_csv_dir(tmp_path, lines)
+    assert load_nb201_oracle(tmp_path, "cifar10").query(ROW0_KEY)["test_acc"] == float(bound)
 
 
 def test_csv_truncated(tmp_path: Path, csv_lines: list[str]) -> None:

@@ -35,7 +35,7 @@ from ..spaces.nasbench201 import (
     nb201_arch_str_to_op_indices,
     nb201_op_indices_to_arch_str,
 )
-from .errors import BenchmarkDataError, csv_read_errors
+from .errors import BenchmarkDataError, check_range, csv_read_errors
 from .tabular import TabularOracle
 
 __all__ = [
@@ -168,7 +168,11 @@ def _parse_accuracy(text: str, path: Path, line: int, column: str) -> float:
             f"accuracy in percent. The file is corrupted; replace it with an intact copy "
             f"of {NB201_CSV_NAME}."
         )
-    return value
+    return check_range(
+        value, 0.0, 100.0, where=f"{path}, line {line}", what=f"column {column!r}", shown=repr(text),
+        expected="an accuracy in percent",
+        fix=f"The file is corrupted; replace it with an intact copy of {NB201_CSV_NAME}.",
+    )
 
 
 def _load_csv(path: Path, ds: str) -> TabularOracle:
@@ -336,6 +340,11 @@ def _load_pickle(path: Path, ds: str) -> TabularOracle:
                 f"{path}: entry {arch_str!r} [{ds_key!r}]['eval_acc1es'] is "
                 f"{curve!r:.80}, expected a non-empty list of finite accuracies (%); {fix}."
             )
+        check_range(
+            last, 0.0, 100.0, where=f"{path}: entry {arch_str!r} [{ds_key!r}]",
+            what="eval_acc1es[-1]", shown=repr(last), expected="an accuracy in percent",
+            fix=f"The file is corrupted; {fix}.",
+        )
         keys.append(key)
         val.append(last)
 
