@@ -1,4 +1,5 @@
 """NB101 oracles: NASLib's nasbench_only108.pkl format and the 20,001-cell sub-benchmark."""
+import copy
 import csv
 import pickle
 
@@ -99,6 +100,32 @@ def test_bad_pickles(tmp_path, raw30):
         load_nb101_pickle_oracle(tmp_path / "absent.pkl")
 
 
+@pytest.mark.parametrize("field, value, expected", [
+    ("final_validation_accuracy", 1.5, "a validation accuracy as a fraction (percent / 100) in [0, 1]"),
+    ("final_validation_accuracy", -0.05, "a validation accuracy as a fraction (percent / 100) in [0, 1]"),
+    ("final_test_accuracy", 93.2, "a test accuracy as a fraction (percent / 100) in [0, 1]"),
+    ("final_training_time", -1.0, "a training time in seconds >= 0"),
+    ("trainable_parameters", -5.0, "a parameter count >= 0"),
+])
+def test_pickle_values_out_of_range(tmp_path, raw30, field, value, expected):
+    data = copy.deepcopy(raw30)
+    md5 = list(data)[7]
+    fixed, computed = data[md5]
+    if field == "trainable_parameters":
+        fixed[field] = int(value)
+        what = f"'{field}'"
+    else:
+        computed[108][1][field] = value
+        what = f"'{field}' of run 1"
+    path = tmp_path / "bad_range.pkl"
+    path.write_bytes(pickle.dumps(data))
+    with pytest.raises(BenchmarkDataError) as info:
+        load_nb101_pickle_oracle(path)
+    msg = str(info.value)
+    assert f"{path}: entry {md5!r}: {what} has value {value!r}, out of range: expected {expected}." in msg
+    assert "replace it with NASLib's original nasbench_only108.pkl" in msg
+
+
 # -- the 20,001-cell sub-benchmark --------------------------------------------------------
 
 
@@ -156,6 +183,26 @@ def test_bad_20k_tables(small_cells, tmp_path, rows, message):
     write_csv(tmp_path / "nasbench101" / "nb101_20k_val.csv", rows)
     with pytest.raises(BenchmarkDataError, match=f"nb101_20k_val.csv.*{message}"):
         load_nb101_20k_oracle(tmp_path, cells=small_cells)
+
+
+@pytest.mark.parametrize("column, value, expected", [
+    ("108_final_validation_accuracy", "1.5", "a validation accuracy as a fraction (percent / 100) in [0, 1]"),
+    ("108_final_validation_accuracy", "93.05", "a validation accuracy as a fraction (percent / 100) in [0, 1]"),
+    ("4_final_validation_accuracy", "-0.1", "a validation accuracy as a fraction (percent / 100) in [0, 1]"),
+    ("final_training_time", "-100.0", "a training time in seconds >= 0"),
+    ("trainable_parameters", "-1", "a parameter count >= 0"),
+])
+def test_20k_values_out_of_range(small_cells, tmp_path, column, value, expected):
+    good = [0.1, 0.2, 0.3, 0.9, 100.0, 1000]
+    rows = [good + [small_cells.hash_at(i)] for i in range(3)]
+    rows[1][COLUMNS.index(column)] = value
+    path = tmp_path / "nasbench101" / "nb101_20k_val.csv"
+    write_csv(path, rows)
+    with pytest.raises(BenchmarkDataError) as info:
+        load_nb101_20k_oracle(tmp_path, cells=small_cells)
+    msg = str(info.value)
+    assert f"{path}, line 3: column {column!r} has value {value!r}, out of range: expected {expected}." in msg
+    assert "replace it with an intact copy of nb101_20k_val.csv" in msg
 
 
 def test_missing_data_is_named(tmp_path, small_cells):

@@ -33,7 +33,7 @@ from typing import Any
 import numpy as np
 
 from ..spaces.nasbench101 import InvalidCellError, NasBench101Codec, spec_to_tuple, validate
-from .errors import BenchmarkDataError, csv_read_errors
+from .errors import BenchmarkDataError, check_range, csv_read_errors
 from .tabular import TabularOracle
 
 __all__ = [
@@ -53,6 +53,14 @@ NB101_PICKLE_NAMES: tuple[str, ...] = ("nasbench_only108.pkl", "nasbench_only108
 _CODEC = NasBench101Codec()
 _HINT_DATA_DIR = "pass --data-dir (data_dir=) pointing at the folder that contains nasbench101/"
 _CSV_EPOCHS = (4, 12, 36, 108)
+# What each numeric column of the 20k csv holds and its range (None: unbounded). The accuracies
+# are fractions; the oracle reports them in percent (x 100).
+_CSV_RANGES: dict[str, tuple[str, float, float | None]] = {
+    **{f"{e}_final_validation_accuracy": ("a validation accuracy as a fraction (percent / 100)", 0.0, 1.0)
+       for e in _CSV_EPOCHS},
+    "final_training_time": ("a training time in seconds", 0.0, None),
+    "trainable_parameters": ("a parameter count", 0.0, None),
+}
 
 
 class Nb101Oracle(TabularOracle):
@@ -188,6 +196,14 @@ _PICKLE_LAYOUT = ("expected NASLib's nasbench_only108.pkl layout {md5: ({'module
                   "'final_test_accuracy', 'final_training_time', ...}]})}")
 
 
+# What each field of a run holds and its range (None: unbounded): the accuracies are fractions.
+_RUN_FIELDS: dict[str, tuple[str, float, float | None]] = {
+    "final_validation_accuracy": ("a validation accuracy as a fraction (percent / 100)", 0.0, 1.0),
+    "final_test_accuracy": ("a test accuracy as a fraction (percent / 100)", 0.0, 1.0),
+    "final_training_time": ("a training time in seconds", 0.0, None),
+}
+
+
 def _mean(runs: list, field: str, where: str, fix: str) -> float:
     try:
         values = [float(run[field]) for run in runs]
@@ -196,6 +212,10 @@ def _mean(runs: list, field: str, where: str, fix: str) -> float:
                                  f"{_PICKLE_LAYOUT}; {fix}.") from exc
     if not values or not all(math.isfinite(v) for v in values):
         raise BenchmarkDataError(f"{where}: {field!r} is {values!r:.100}, expected finite values; {fix}.")
+    expected, low, high = _RUN_FIELDS[field]
+    for i, value in enumerate(values):
+        check_range(value, low, high, where=where, what=f"{field!r} of run {i}", shown=repr(value),
+                    expected=expected, fix=f"The file is corrupted; {fix}.")
     return sum(values) / len(values)
 
 
@@ -251,7 +271,11 @@ def load_nb101_pickle_oracle(path: str | os.PathLike[str], verify_hashes: int | 
         val.append(100 * _mean(runs, "final_validation_accuracy", where, fix))
         test.append(100 * _mean(runs, "final_test_accuracy", where, fix))
         time_s.append(_mean(runs, "final_training_time", where, fix))
-        params.append(float(fixed.get("trainable_parameters", math.nan)))
+        n_params = float(fixed.get("trainable_parameters", math.nan))
+        if not math.isnan(n_params):
+            check_range(n_params, 0.0, None, where=where, what="'trainable_parameters'", shown=repr(n_params),
+                        expected="a parameter count", fix=f"The file is corrupted; {fix}.")
+        params.append(n_params)
     full = n >= 423_624
     return Nb101Oracle(
         name="nasbench101" if full else f"nasbench101/{path.stem}",
@@ -311,6 +335,10 @@ def load_nb101_20k_oracle(data_dir: str | os.PathLike[str], cells=None) -> Nb101
                 if not all(math.isfinite(x) for x in numbers):
                     raise BenchmarkDataError(f"{path}, line {line}: non-numeric or missing value in "
                                              f"{ {c: row[c] for c in columns[:-1]} }; {fix}.")
+                for c, x in zip(columns[:-1], numbers):
+                    expected, low, high = _CSV_RANGES[c]
+                    check_range(x, low, high, where=f"{path}, line {line}", what=f"column {c!r}",
+                                shown=repr(row[c]), expected=expected, fix=f"The file is corrupted; {fix}.")
                 hashes.append(md5)
                 values.append(numbers)
     if not hashes:
