@@ -133,6 +133,51 @@ def test_bad_metric_tables_give_clear_errors(tmp_path, data_dir):
         check_covers(table, oracle.keys(), "the NB201 space")
 
 
+def test_hw_nas_bench_minus_one_still_loads_as_missing(tmp_path):
+    """HW-NAS-Bench's -1 ("not measured") is NaN in its own table, in a latency and an energy column."""
+    path = tmp_path / "hw-nas-bench" / "hw_nas_bench_cifar10.csv"
+    path.parent.mkdir()
+    _write_csv(path, ["0,4-3-3-0-0-0,-1,2.5", "1,2-2-0-4-2-0,1.5,-1"],
+               header="nb201_index,naslib_op_indices,edgetpu_latency,edgegpu_energy")
+    table = load_metric_table("hw-nas-bench", tmp_path, "cifar10")
+    assert np.isnan(table.values("edgetpu_latency")[0]) and table.values("edgetpu_latency")[1] == 1.5
+    assert table.values("edgegpu_energy")[0] == 2.5 and np.isnan(table.values("edgegpu_energy")[1])
+
+
+@pytest.mark.parametrize("column, unit", [("my_latency", "ms"), ("gpu_energy", "mJ")])
+def test_user_metric_csv_refuses_a_negative_latency_or_energy(tmp_path, column, unit):
+    path = _write_csv(tmp_path / "hw.csv", ["4-3-3-0-0-0,1.5,0", "2-2-0-4-2-0,2.0,-3.5"],
+                      header=f"naslib_op_indices,other,{column}")
+    with pytest.raises(BenchmarkDataError) as info:
+        load_metric_table(str(path))
+    msg = str(info.value)
+    assert f"{path}, line 3: column {column!r} has value '-3.5'" in msg
+    assert f"a {column.split('_')[-1]} in {unit} >= 0" in msg
+    assert "A missing measurement is an empty cell" in msg
+
+
+@pytest.mark.parametrize("column", ["top1_acc", "val_accuracy"])
+@pytest.mark.parametrize("value", ["-5", "150"])
+def test_user_metric_csv_refuses_an_accuracy_outside_0_100(tmp_path, column, value):
+    path = _write_csv(tmp_path / "acc.csv", ["4-3-3-0-0-0,100", f"2-2-0-4-2-0,{value}"],
+                      header=f"naslib_op_indices,{column}")
+    with pytest.raises(BenchmarkDataError) as info:
+        load_metric_table(str(path))
+    msg = str(info.value)
+    assert f"{path}, line 3: column {column!r} has value {value!r}" in msg
+    assert "an accuracy in percent in [0, 100]" in msg and "are in percent" in msg
+
+
+def test_user_metric_csv_keeps_negative_values_of_columns_of_unknown_meaning(tmp_path):
+    path = _write_csv(tmp_path / "m.csv", ["4-3-3-0-0-0,-71.5,-2,0", "2-2-0-4-2-0,-40.25,3,", "0-0-0-0-0-0,,-0.5,12"],
+                      header="naslib_op_indices,neg_robust_acc,score,my_latency")
+    table = load_metric_table(str(path))
+    assert table.values("neg_robust_acc")[:2].tolist() == [-71.5, -40.25]
+    assert np.isnan(table.values("neg_robust_acc")[2])
+    assert table.values("score").tolist() == [-2.0, 3.0, -0.5]
+    assert table.values("my_latency")[0] == 0.0 and np.isnan(table.values("my_latency")[1])
+
+
 def test_config_hardware_section_is_type_checked():
     config = load_config(None, ["hardware.metric", "raspi4_latency", "hardware.limit", "6"])
     assert config["hardware"]["limit"] == 6

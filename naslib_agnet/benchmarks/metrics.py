@@ -5,6 +5,10 @@ tuple, dash-joined, e.g. ``4-3-3-0-0-0``) and numeric columns, one row per archi
 HW-NAS-Bench's ``hw-nas-bench/hw_nas_bench_{dataset}.csv`` files in the data directory, or a
 user's own file. It loads into a :class:`~.tabular.TabularOracle`; a missing measurement
 (an empty cell, ``nan``, or HW-NAS-Bench's ``-1``) is stored as NaN and means *unknown*.
+
+In a user's file a column's name says what it holds: ``*_latency`` (ms) and ``*_energy`` (mJ)
+must not be negative, ``*_acc`` / ``*_accuracy`` are accuracies in percent and must lie in
+[0, 100] (unless the name starts with ``neg_``: a negated metric). Other columns are unrestricted.
 """
 from __future__ import annotations
 
@@ -16,7 +20,7 @@ from pathlib import Path
 
 import numpy as np
 
-from .errors import BenchmarkDataError, csv_read_errors
+from .errors import BenchmarkDataError, check_range, csv_read_errors
 from .nasbench201 import _canonical_dataset, _parse_dash_op_indices
 from .tabular import ArchKey, TabularOracle
 
@@ -30,6 +34,29 @@ HW_NAS_BENCH_DEVICES: tuple[str, ...] = ("edgegpu", "raspi4", "edgetpu", "pixel3
 _KEY_COLUMN = "naslib_op_indices"
 _INDEX_COLUMNS = ("nb201_index",)  # row identifiers, not metrics
 _UNITS = {"latency": "ms", "energy": "mJ"}
+_ACCURACY_SUFFIXES = ("acc", "accuracy")
+#: a column named ``neg_...`` holds a negated metric (e.g. ``neg_robust_acc``): its range is not checked
+_NEGATED_PREFIX = "neg_"
+
+
+def _suffix(column: str) -> str:
+    """The last ``_``-separated word of a column name (``edgegpu_latency`` -> ``latency``)."""
+    return column.rsplit("_", 1)[-1]
+
+
+def _column_range(column: str) -> tuple[str, float, float | None, str] | None:
+    """(what the column holds, low, high, fix) for a column of a user's table, from its name;
+    None for a column of unknown meaning (unrestricted)."""
+    suffix = _suffix(column)
+    if suffix in _UNITS:
+        return (f"a {suffix} in {_UNITS[suffix]}", 0.0, None,
+                "A missing measurement is an empty cell, not a negative number: correct the value or "
+                "leave the cell empty.")
+    if suffix in _ACCURACY_SUFFIXES and not column.startswith(_NEGATED_PREFIX):
+        return ("an accuracy in percent", 0.0, 100.0,
+                "The accuracies of a metric table are in percent (0..100, not fractions): correct the "
+                "value, or leave the cell empty for a missing measurement.")
+    return None
 
 
 def hw_nas_bench_path(data_dir: str | os.PathLike[str], dataset: str) -> Path:
@@ -49,12 +76,16 @@ def load_metric_table(table: str | os.PathLike[str], data_dir: str | os.PathLike
         dataset: the NB201 dataset (needed for ``"hw-nas-bench"`` and ``{dataset}`` paths).
 
     Every column other than ``naslib_op_indices`` becomes a metric; for HW-NAS-Bench,
-    negative values (its ``-1`` for "not measured") become NaN.
+    negative values (its ``-1`` for "not measured") become NaN. In a user's table a missing
+    measurement is an empty cell (or ``nan``); a ``*_latency`` or ``*_energy`` column must not be
+    negative and a ``*_acc`` / ``*_accuracy`` column (percent) must lie in [0, 100], except for a
+    negated metric named ``neg_...``; other columns are unrestricted.
 
     Raises:
         BenchmarkDataError: for a missing or unreadable file, no ``naslib_op_indices`` column,
-            a malformed key, a duplicated architecture or a non-numeric value; the message
-            names the file, the line and the fix.
+            a malformed key, a duplicated architecture, a non-numeric value or (user tables) a
+            negative latency or energy or an accuracy outside [0, 100]; the message names the
+            file, the line, the column and the fix.
     """
     if str(table) == HW_NAS_BENCH:
         if data_dir is None or dataset is None:
@@ -85,6 +116,7 @@ def load_metric_table(table: str | os.PathLike[str], data_dir: str | os.PathLike
             if not names:
                 raise BenchmarkDataError(f"{path} has no metric column besides {_KEY_COLUMN!r}; {fix}")
             columns = {h: [] for _, h in names}
+            ranges = {h: None if negative_is_missing else _column_range(h) for _, h in names}
             for row in reader:
                 if not row:
                     continue
@@ -98,12 +130,13 @@ def load_metric_table(table: str | os.PathLike[str], data_dir: str | os.PathLike
                                              "expected 6 dash-joined op indices in 0..4 such as '4-3-3-0-0-0'")
                 keys.append(key)
                 for i, name in names:
-                    columns[name].append(_parse_value(row[i], path, line, name, negative_is_missing))
+                    columns[name].append(_parse_value(row[i], path, line, name, negative_is_missing,
+                                                      ranges[name]))
     if not keys:
         raise BenchmarkDataError(f"{path} has a header but no rows; {fix}")
     splits = {}
     for name in columns:
-        unit = _UNITS.get(name.rsplit("_", 1)[-1])
+        unit = _UNITS.get(_suffix(name))
         missing = int(np.isnan(columns[name]).sum())
         splits[name] = (f"{name}" + (f" ({unit})" if unit else "") + f" from {path.name}"
                         + (f"; {missing} architectures not measured (NaN)" if missing else ""))
@@ -112,7 +145,10 @@ def load_metric_table(table: str | os.PathLike[str], data_dir: str | os.PathLike
                          splits=splits)
 
 
-def _parse_value(text: str, path: Path, line: int, column: str, negative_is_missing: bool) -> float:
+def _parse_value(text: str, path: Path, line: int, column: str, negative_is_missing: bool,
+                 value_range: tuple[str, float, float | None, str] | None = None) -> float:
+    """One cell: NaN for a missing measurement, else a finite number within ``value_range``
+    ((what, low, high, fix) from :func:`_column_range`; None: any number)."""
     text = text.strip()
     if text == "" or text.lower() in ("nan", "na", "none"):
         return math.nan
@@ -127,6 +163,10 @@ def _parse_value(text: str, path: Path, line: int, column: str, negative_is_miss
                                  "finite (leave a cell empty for a missing measurement)")
     if negative_is_missing and value < 0:
         return math.nan
+    if value_range is not None:
+        expected, low, high, fix = value_range
+        check_range(value, low, high, where=f"{path}, line {line}", what=f"column {column!r}", shown=repr(text),
+                    expected=expected, fix=fix)
     return value
 
 
