@@ -49,7 +49,8 @@ def _column_range(column: str) -> tuple[str, float, float | None, str] | None:
     None for a column of unknown meaning (unrestricted)."""
     suffix = _suffix(column)
     if suffix in _UNITS:
-        return (f"a {suffix} in {_UNITS[suffix]}", 0.0, None,
+        article = "an" if suffix[0] in "aeiou" else "a"
+        return (f"{article} {suffix} in {_UNITS[suffix]}", 0.0, None,
                 "A missing measurement is an empty cell, not a negative number: correct the value or "
                 "leave the cell empty.")
     if suffix in _ACCURACY_SUFFIXES and not column.startswith(_NEGATED_PREFIX):
