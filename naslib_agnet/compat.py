@@ -229,11 +229,21 @@ def apply_naslib_compat(import_naslib: bool = True) -> list[str]:
     return applied
 
 
+def apply_naslib_compat_announced(why: str) -> list[str]:
+    """:func:`apply_naslib_compat` for a command that needs NASLib (``why``, e.g. ``--baselines naslib``):
+    prints one line on stderr naming the patches it applied (nothing when there were none)."""
+    applied = apply_naslib_compat()
+    if applied:
+        print(f"naslib-agnet: {why} imports NASLib; applied the naslib_agnet.compat patches {', '.join(applied)} "
+              "to this process (docs/naslib.md)", file=sys.stderr, flush=True)
+    return applied
+
+
 def applied_patches() -> dict[str, str]:
     """Every patch applied in this process so far: name -> what it changed."""
     return dict(_applied)
 
 
-__all__ = ["apply_naslib_compat", "applied_patches", "count_parameters_in_MB", "naslib_importable",
+__all__ = ["apply_naslib_compat", "apply_naslib_compat_announced", "applied_patches", "count_parameters_in_MB", "naslib_importable",
            "patch_collections_aliases", "patch_count_parameters", "patch_distutils", "patch_hashes",
            "patch_numpy_aliases", "to_python"]

@@ -5,7 +5,7 @@ from pathlib import Path
 import pytest
 import yaml
 
-from naslib_agnet.cli.config import ConfigError, load_config, run_dir
+from naslib_agnet.experiments.config import ConfigError, load_config, run_dir
 from naslib_agnet.cli.main import main
 
 REPO = Path(__file__).resolve().parents[1]

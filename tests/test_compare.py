@@ -8,9 +8,9 @@ from pathlib import Path
 import pytest
 import yaml
 
-from naslib_agnet.cli.compare import load_compare_config, parse_compare, run_compare
-from naslib_agnet.cli.report import load_run
-from naslib_agnet.cli.config import ConfigError, load_config
+from naslib_agnet.experiments.grid import load_compare_config, parse_compare, run_compare
+from naslib_agnet.experiments.report import load_run
+from naslib_agnet.experiments.config import ConfigError, load_config
 from naslib_agnet.cli.main import main
 
 REPO = Path(__file__).resolve().parents[1]
@@ -46,7 +46,7 @@ def grid(tmp_path_factory, data_dir):
 
 
 def test_compare_config_holds_the_nb201_grid():
-    spec = parse_compare(load_config(COMPARE))
+    spec = parse_compare(load_compare_config(COMPARE))
     assert spec.optimizers == ["agnet", "rs", "re", "ls", "bananas", "npenas"]
     assert spec.datasets == ["cifar10", "cifar100", "ImageNet16-120"]
     assert spec.seeds == list(range(10)) and spec.budgets == [16, 32, 48, 96, 144, 192]
@@ -131,108 +131,52 @@ def test_a_cell_of_another_config_is_refused(grid, data_dir, capsys):
     assert "holds a run of a different config" in err and "search.agnet_lr" in err
 
 
-def test_a_run_that_predates_a_setting_counts_as_its_default(grid):
-    """A recorded config without a key added later (here search.naslib_quirks) matches a config that
-    holds that key's default, and differs from one that changes it."""
-    from naslib_agnet.cli.compare import _config_diff
-
+def test_a_run_recorded_without_a_key_of_the_config_is_refused(grid, data_dir, tmp_path):
+    """No special cases for records of earlier versions: a recorded config that lacks a key the config
+    now has (here search.naslib_quirks, at its default) is a different config, named in the refusal."""
     _, originals = grid
-    _, (config, _) = originals[("rs", 0)]
-    old = json.loads(json.dumps(config))
-    del old["search"]["naslib_quirks"]
-    assert config["search"]["naslib_quirks"] is False and _config_diff(old, config) == []
-    changed = json.loads(json.dumps(config))
-    changed["search"]["naslib_quirks"] = True
-    assert _config_diff(old, changed) == ["search.naslib_quirks: recorded '<absent>', now True"]
+    summary, errors = originals[("rs", 0)]
+    old = json.loads(json.dumps(summary))
+    del old["identity"]["search"]["fidelity"]
+    target = cell(tmp_path, "rs", 0)
+    target.mkdir(parents=True)
+    (target / "summary.json").write_text(json.dumps(old))
+    (target / "errors.json").write_text(json.dumps(errors))
+    cfg = load_compare_config(COMPARE, grid_opts(tmp_path, ["rs"], "[0]"))
+    with pytest.raises(ConfigError, match=r"different config \(search.fidelity: recorded '<absent>', now -1\)"):
+        run_compare(cfg, data_dir, jobs=1, log=lambda _: None)
 
 
-def test_an_agnet_run_from_other_generator_weights_is_refused(grid, data_dir, tmp_path):
-    """The config says agnet_pretrained: default either way; the run record's fingerprint of the
-    weights file tells a run of re-trained shipped weights apart. A record without one is accepted."""
+def test_an_agnet_run_from_other_generator_weights_or_code_is_refused(grid, data_dir, tmp_path):
+    """The config says agnet_pretrained: default either way; the run record's fingerprint of the weights
+    file (and of the code) tells a run of re-trained shipped weights (or other code) apart. A record
+    without a fingerprint (an earlier version's) is refused too; --force moves it aside and reruns."""
     from naslib_agnet.weights import generator_fingerprint
 
     out, originals = grid
     summary, errors = originals[("agnet", 0)]
-    assert summary["agnet"]["generator_sha256"] == generator_fingerprint("nasbench201", "default")
-    assert len(summary["agnet"]["generator_sha256"]) == 16
+    assert summary["fingerprint"]["generator_sha256"] == generator_fingerprint("nasbench201", "default")
+    assert len(summary["fingerprint"]["generator_sha256"]) == 16
+    assert len(summary["fingerprint"]["code_sha256"]) == 16
     cfg = load_compare_config(COMPARE, grid_opts(tmp_path, ["agnet"], "[0]"))
     target = cell(tmp_path, "agnet", 0)
     target.mkdir(parents=True)
     (target / "errors.json").write_text(json.dumps(errors))
-    for recorded, refused in (("0123456789abcdef", True), (None, False)):
-        (target / "summary.json").write_text(json.dumps({**summary, "agnet": {**summary["agnet"],
-                                                                               "generator_sha256": recorded}}))
-        if refused:
-            with pytest.raises(ConfigError, match=r"started from other generator weights \(sha256 0123456789abcdef"):
-                run_compare(cfg, data_dir, jobs=1, log=lambda _: None)
-        else:
-            _, failures = run_compare(cfg, data_dir, jobs=1, log=lambda _: None)
-            assert failures == []
-
-
-def test_a_run_of_the_earlier_single_mlp_ranker_is_refused(grid, data_dir, tmp_path):
-    """A finished generated+encoding run whose recorded settings lack the ranker_* keys used the
-    earlier ranker and is not skipped as done; with the keys it is."""
-    out, originals = grid
-    summary, errors = originals[("agnet", 0)]
-    errors = json.loads(json.dumps(errors))
-    errors[0]["search"]["agnet_predictor_input"] = "generated+encoding"
-    settings = {**summary["agnet"]["settings"], "predictor_input": "generated+encoding"}
-    cfg = load_compare_config(COMPARE, grid_opts(tmp_path, ["agnet"], "[0]")
-                              + ["search.agnet_predictor_input", "generated+encoding"])
-    target = cell(tmp_path, "agnet", 0)
-    target.mkdir(parents=True)
-    (target / "errors.json").write_text(json.dumps(errors))
-    old = {k: v for k, v in settings.items() if not k.startswith("ranker_")}
-    for recorded, refused in ((old, True), (settings, False)):
-        (target / "summary.json").write_text(json.dumps({**summary, "agnet": {**summary["agnet"],
-                                                                               "settings": recorded}}))
-        if refused:
-            with pytest.raises(ConfigError, match="generated\\+encoding run of the earlier single-MLP ranker"):
-                run_compare(cfg, data_dir, jobs=1, log=lambda _: None)
-        else:
-            cells, failures = run_compare(cfg, data_dir, jobs=1, log=lambda _: None)
-            assert failures == [] and [c.state for c in cells] == ["finished"]  # skipped, not rerun
-
-
-def test_a_run_from_before_the_acquisition_setting_matches_the_default_unless_it_ranked(grid):
-    """The acquisition setting only matters to generated+encoding runs: a recorded config without
-    it matches today's default config (its default "its" included)."""
-    from naslib_agnet.cli.compare import _config_diff
-
-    _, originals = grid
-    _, (config, _) = originals[("agnet", 0)]
-    old = json.loads(json.dumps(config))
-    del old["search"]["agnet_ranker_acquisition"]
-    assert config["search"]["agnet_ranker_acquisition"] == "its" and _config_diff(old, config) == []
-
-
-def test_a_ranker_run_from_before_the_acquisition_setting_counts_as_mean(grid, data_dir, tmp_path):
-    """A generated+encoding run recorded without ranker_acquisition ranked by the members' mean: it
-    is reused by a grid asking for ``mean`` and refused by one asking for the default (``its``)."""
-    out, originals = grid
-    summary, errors = originals[("agnet", 0)]
-    errors = json.loads(json.dumps(errors))
-    errors[0]["search"]["agnet_predictor_input"] = "generated+encoding"
-    for key in ("agnet_ranker_acquisition", "agnet_ranker_explore"):
-        del errors[0]["search"][key]
-    settings = {k: v for k, v in summary["agnet"]["settings"].items() if k not in ("ranker_acquisition",
-                                                                                  "ranker_explore")}
-    settings["predictor_input"] = "generated+encoding"
-    target = cell(tmp_path, "agnet", 0)
-    target.mkdir(parents=True)
-    (target / "errors.json").write_text(json.dumps(errors))
-    (target / "summary.json").write_text(json.dumps({**summary, "agnet": {**summary["agnet"], "settings": settings}}))
-    base = grid_opts(tmp_path, ["agnet"], "[0]") + ["search.agnet_predictor_input", "generated+encoding"]
-    assert load_compare_config(COMPARE, base)["search"]["agnet_ranker_acquisition"] == "its"
-    for wanted in ([], ["search.agnet_ranker_acquisition", "ucb"]):
-        name = wanted[1] if wanted else "its"
-        with pytest.raises(ConfigError, match=f"from before ranker_acquisition existed.*not by '{name}'; add "
-                                              "search.agnet_ranker_acquisition mean to reuse it"):
-            run_compare(load_compare_config(COMPARE, base + wanted), data_dir, jobs=1, log=lambda _: None)
-    cells, failures = run_compare(load_compare_config(COMPARE, base + ["search.agnet_ranker_acquisition", "mean"]),
-                                  data_dir, jobs=1, log=lambda _: None)
-    assert failures == [] and [c.state for c in cells] == ["finished"]  # skipped, not rerun
+    for key, recorded in (("generator_sha256", "0123456789abcdef"), ("code_sha256", "fedcba9876543210")):
+        (target / "summary.json").write_text(json.dumps({**summary, "fingerprint": {**summary["fingerprint"],
+                                                                                    key: recorded}}))
+        with pytest.raises(ConfigError, match=f"made by other code or weights \\({key}: recorded '{recorded}'"):
+            run_compare(cfg, data_dir, jobs=1, log=lambda _: None)
+    (target / "summary.json").write_text(json.dumps({k: v for k, v in summary.items() if k != "fingerprint"}))
+    with pytest.raises(ConfigError, match="made by other code or weights"):
+        run_compare(cfg, data_dir, jobs=1, log=lambda _: None)
+    lines = []
+    cells, failures = run_compare(cfg, data_dir, jobs=1, log=lines.append, force=True)
+    assert failures == [] and [c.state for c in cells] == ["conflict"]
+    assert "1 to replace (--force)" in lines[0] and "moved to" in lines[1]
+    aside = [p for p in target.parent.iterdir() if p.name.startswith("0.replaced-")]
+    assert len(aside) == 1 and "fingerprint" not in json.loads((aside[0] / "summary.json").read_text())
+    assert json.loads((target / "summary.json").read_text())["queries"] == summary["queries"]
 
 
 def test_a_cell_of_the_other_implementation_is_refused_and_labelled_apart(grid, data_dir, tmp_path):
@@ -246,8 +190,8 @@ def test_a_cell_of_the_other_implementation_is_refused_and_labelled_apart(grid, 
     (target / "summary.json").write_text(json.dumps({**summary, "implementation": "naslib"}))
     (target / "errors.json").write_text(json.dumps(errors))
     cfg = load_compare_config(COMPARE, grid_opts(tmp_path, ["rs"], "[0]"))
-    with pytest.raises(ConfigError, match=r"holds a run of the naslib rs \(--baselines naslib\), this grid asks "
-                                          r"for the builtin one; give each implementation its own out_dir"):
+    with pytest.raises(ConfigError, match=r"holds a run of the naslib rs \(--baselines naslib\), this one asks "
+                                          r"for the builtin one. Not touching it: .*'out_dir "):
         run_compare(cfg, data_dir, jobs=1, log=lambda _: None)
     other = cell(tmp_path / "b", "rs", 0)
     shutil.copytree(cell(out, "rs", 0), other)
@@ -302,12 +246,12 @@ def test_bad_compare_sections_are_named(opts, message):
 
 def test_bad_compare_configs(tmp_path, data_dir, capsys):
     with pytest.raises(ConfigError, match="no 'compare:' section"):
-        parse_compare(load_config(REPO / "configs" / "agnet_nb201_cifar10.yaml"))
+        parse_compare(load_compare_config(REPO / "configs" / "agnet_nb201_cifar10.yaml"))
     bad = tmp_path / "bad.yaml"
     bad.write_text(yaml.safe_dump({"compare": {"optimizers": ["rs"], "datasets": ["cifar10"], "seeds": 1,
                                                "budget": [5]}}))
     with pytest.raises(ConfigError, match=r"unknown key\(s\) \['budget'\]"):
-        parse_compare(load_config(bad))
+        parse_compare(load_compare_config(bad))
     assert main(["compare", "--config-file", str(COMPARE), "--data-dir", str(data_dir),
                  *grid_opts(tmp_path), "compare.datasets", "[mnist]"]) == 2
     assert "unknown NAS-Bench-201 dataset 'mnist'" in capsys.readouterr().err

@@ -13,9 +13,9 @@ import torch
 
 from naslib_agnet.benchmarks import BenchmarkDataError, load_nb201_oracle
 from naslib_agnet.benchmarks.metrics import HardwareObjective, check_covers, load_metric_table
-from naslib_agnet.cli.config import ConfigError, load_config
-from naslib_agnet.cli.hardware_report import write_hardware_report
-from naslib_agnet.cli.run_search import run_search
+from naslib_agnet.experiments.config import ConfigError, load_config
+from naslib_agnet.experiments.hardware_report import write_hardware_report
+from naslib_agnet.experiments.runner import run_search
 from naslib_agnet.model import ConditionedMLPPredictor, Generator, GeneratorConfig, reconstruction_loss
 from naslib_agnet.model.fast_backprop import objective_loss_and_grad
 from naslib_agnet.search import HardwareAGNetSearch, hardware_settings
@@ -281,7 +281,7 @@ def test_run_records_feasibility_and_the_report_reads_it(tmp_path, data_dir):
                              ["optimizer", optimizer, "out_dir", str(tmp_path), "search.epochs", "24",
                               "hardware.metric", "pixel3_latency", "hardware.limit", "4",
                               "search.agnet_retrain_epochs", "3"])
-        outs.append(run_search(config, data_dir, progress=False))
+        outs.append(run_search(config, data_dir, progress="off").path)
     summary = json.loads((outs[0] / "summary.json").read_text())
     hw, queries = summary["hardware"], summary["queries"]
     assert hw["metric"] == "pixel3_latency" and hw["limit"] == 4.0 and hw["optimum"]["pixel3_latency"] <= 4.0
@@ -306,7 +306,7 @@ def test_run_records_feasibility_and_the_report_reads_it(tmp_path, data_dir):
 
 
 def test_compare_tasks_of_the_table5_grid_and_their_errors():
-    from naslib_agnet.cli.compare import load_compare_config, parse_compare, plan_cells
+    from naslib_agnet.experiments.grid import load_compare_config, parse_compare, plan_cells
 
     config = load_compare_config("configs/compare_hw_nb201.yaml")
     spec = parse_compare(config)
@@ -350,7 +350,7 @@ def test_every_hw_nas_bench_column_works_as_a_constraint(data_dir):
 
 
 def test_scoreboard_counts_a_mean_only_without_extra_empty_runs():
-    from naslib_agnet.cli.hardware_report import _scoreboard
+    from naslib_agnet.experiments.hardware_report import _scoreboard
 
     def cell(mean, none, feas, opt):
         return {"mean_val": mean, "no_feasible": none, "feasibility": feas, "optimum_runs": opt}

@@ -245,13 +245,13 @@ def test_short_agnet_search_on_the_sub_benchmark(api, oracle):
 
 
 def test_run_search_dispatches_nasbench101(data_dir, tmp_path):
-    from naslib_agnet.cli.config import load_config
-    from naslib_agnet.cli.run_search import run_search
+    from naslib_agnet.experiments.config import load_config
+    from naslib_agnet.experiments.runner import run_search
 
     config = load_config("configs/compare_nb101_20k.yaml",
                          ["optimizer", "rs", "out_dir", str(tmp_path), "search.epochs", "12"])
     config.pop("compare", None)
-    out = run_search(config, data_dir, progress=False)
+    out = run_search(config, data_dir, progress="off").path
     summary = json.loads((out / "summary.json").read_text())
     assert summary["search_space"] == "nasbench101" and summary["dataset"] == "cifar10-20k"
     assert len(summary["queries"]) == 12 and summary["finished"]
@@ -259,14 +259,14 @@ def test_run_search_dispatches_nasbench101(data_dir, tmp_path):
         assert q["test_acc"] is None and q["best_test_acc"] is None  # no test accuracy in the table
         assert q["arch_str"] == cell_hash(*tuple_to_spec(q["arch"]))
     _, trajectory = json.loads((out / "errors.json").read_text())
-    assert trajectory["test_acc"] == [None] * 12
+    assert trajectory["test_acc"] == [-1] * 12  # errors.json: NASLib's -1 for "unavailable"
 
 
 def test_full_pickle_route_records_test_accuracy(data_dir, tmp_path):
     """dataset cifar10 reads {data_dir}/nasbench101/nasbench_only108.pkl; here a link to the 30-cell file
     in NASLib's format stands in for the full table (outside the repository)."""
-    from naslib_agnet.cli.config import load_config
-    from naslib_agnet.cli.run_search import run_search
+    from naslib_agnet.experiments.config import load_config
+    from naslib_agnet.experiments.runner import run_search
 
     (tmp_path / "data" / "nasbench101").mkdir(parents=True)
     (tmp_path / "data" / "nasbench101" / "nasbench_only108.pkl").symlink_to(
@@ -274,7 +274,7 @@ def test_full_pickle_route_records_test_accuracy(data_dir, tmp_path):
     config = load_config("configs/agnet_nb101_cifar10.yaml",
                          ["out_dir", str(tmp_path / "runs"), "search.epochs", "24", "search.agnet_retrain_epochs", "2",
                           "search.agnet_max_chunks", "2"])
-    out = run_search(config, tmp_path / "data", progress=False)
+    out = run_search(config, tmp_path / "data", progress="off").path
     summary = json.loads((out / "summary.json").read_text())
     oracle = load_nb101_pickle_oracle(data_dir / "nasbench101" / "nasbench_only108_30archs.pkl")
     assert summary["dataset"] == "cifar10" and len(summary["queries"]) == 24
@@ -287,7 +287,7 @@ def test_full_pickle_route_records_test_accuracy(data_dir, tmp_path):
 
 def test_agnet_config_has_the_nb101_settings():
     from naslib_agnet.bridge import settings_from_config
-    from naslib_agnet.cli.config import load_config
+    from naslib_agnet.experiments.config import load_config
 
     for path in ("configs/agnet_nb101_cifar10.yaml", "configs/compare_nb101_20k.yaml"):
         config = load_config(path)

@@ -115,7 +115,7 @@ def test_agnet_is_a_naslib_metaoptimizer(nl):
 
 @pytest.mark.parametrize("predictor_input", ["generated", "generated+encoding"])
 def test_agnet_through_naslib_trainer(nl, nb201, tmp_path, predictor_input):
-    from naslib_agnet.cli.registry import get_optimizer_factory
+    from naslib_agnet.experiments.registry import get_optimizer_factory
 
     config = make_config(tmp_path, "agnet")
     config.search.agnet_predictor_input = predictor_input

@@ -5,7 +5,7 @@ import pytest
 
 from naslib_agnet.baselines import RegularizedEvolution
 from naslib_agnet.bridge import AGNet
-from naslib_agnet.cli import registry
+from naslib_agnet.experiments import registry
 from naslib_agnet.cli.main import main
 
 from .test_cli import CONFIG
@@ -66,7 +66,7 @@ def test_search_command_is_agnet_only(data_dir, capsys):
 
 
 def test_implementation_names_whose_code_runs():
-    from naslib_agnet.cli.registry import implementation
+    from naslib_agnet.experiments.registry import implementation
 
     assert implementation("bananas", "naslib") == "naslib" and implementation("rs", "naslib") == "naslib"
     assert implementation("bananas") == "builtin" and implementation("bananas", "builtin") == "builtin"

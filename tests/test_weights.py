@@ -19,7 +19,7 @@ def test_shipped_weights_load_with_weights_only():
 
 
 def test_pretrained_generator_samples_valid_cells():
-    from naslib_agnet.cli.pretrain import sample_quality
+    from naslib_agnet.experiments.pretrain import sample_quality
     from naslib_agnet.spaces import get_codec
 
     state, config = load_generator("nasbench201", "default")

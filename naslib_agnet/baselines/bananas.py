@@ -59,24 +59,27 @@ class Bananas(BlackBoxOptimizer):
     false) reproduces NASLib's re-evaluations and chained mutations (module docstring).
     """
 
+    CONFIG_DEFAULTS = {"num_init": 10, "k": 10, "num_ensemble": 3, "predictor_type": "bananas", "acq_fn_type": "its",
+                       "acq_fn_optimization": "mutation", "encoding_type": "path", "num_arches_to_mutate": 5,
+                       "max_mutations": 1, "num_candidates": 200, "naslib_quirks": False}
     fixed_acq_fn_type: str | None = None  # NPENAS fixes these; BANANAS reads them from the config
     fixed_acq_fn_optimization: str | None = None
 
     def __init__(self, config: Any):
         super().__init__(config)
-        self.k = int(self.setting("k", 10))
-        self.num_init = int(self.setting("num_init", 10))
-        self.num_ensemble = int(self.setting("num_ensemble", 3))
-        self.predictor_type = str(self.setting("predictor_type", "bananas"))
-        self.acq_fn_type = self.fixed_acq_fn_type or str(self.setting("acq_fn_type", "its"))
+        self.k = int(self.setting("k"))
+        self.num_init = int(self.setting("num_init"))
+        self.num_ensemble = int(self.setting("num_ensemble"))
+        self.predictor_type = str(self.setting("predictor_type"))
+        self.acq_fn_type = self.fixed_acq_fn_type or str(self.setting("acq_fn_type"))
         self.acq_fn_optimization = (self.fixed_acq_fn_optimization
-                                    or str(self.setting("acq_fn_optimization", "mutation")))
-        self.encoding_type = self.setting("encoding_type", "path")
-        self.num_arches_to_mutate = int(self.setting("num_arches_to_mutate", 5))
-        self.max_mutations = int(self.setting("max_mutations", 1))
-        self.num_candidates = int(self.setting("num_candidates", 200))
+                                    or str(self.setting("acq_fn_optimization")))
+        self.encoding_type = self.setting("encoding_type")
+        self.num_arches_to_mutate = int(self.setting("num_arches_to_mutate"))
+        self.max_mutations = int(self.setting("max_mutations"))
+        self.num_candidates = int(self.setting("num_candidates"))
         self.mlp_hyperparams = {key: self.setting(f"mlp_{key}", default) for key, default in MLP_DEFAULTS.items()}
-        self.naslib_quirks = self.setting("naslib_quirks", False)
+        self.naslib_quirks = self.setting("naslib_quirks")
         name = type(self).__name__
         if not isinstance(self.naslib_quirks, bool):
             raise ValueError(f"{name}: search.naslib_quirks must be true or false, got {self.naslib_quirks!r}")

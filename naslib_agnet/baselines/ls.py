@@ -20,9 +20,11 @@ from ..bridge.blackbox import BlackBoxOptimizer, _Evaluated
 class LocalSearch(BlackBoxOptimizer):
     """``optimizer: ls``. Config: ``search.num_init`` (default 10)."""
 
+    CONFIG_DEFAULTS = {"num_init": 10}
+
     def __init__(self, config: Any):
         super().__init__(config)
-        self.num_init = int(self.setting("num_init", 10))
+        self.num_init = int(self.setting("num_init"))
         self.nbhd: list = []  # neighbours of ``chosen`` not yet evaluated; popped from the end
         self.chosen: _Evaluated | None = None  # centre of the current neighbourhood
         self.best_arch: _Evaluated | None = None  # best since the last restart (NASLib's name)

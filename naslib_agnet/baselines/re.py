@@ -19,10 +19,12 @@ class RegularizedEvolution(BlackBoxOptimizer):
     """``optimizer: re``. Config: ``search.sample_size`` (default 10), ``search.population_size``
     (default 50, NAS-Bench-Suite's value)."""
 
+    CONFIG_DEFAULTS = {"sample_size": 10, "population_size": 50}
+
     def __init__(self, config: Any):
         super().__init__(config)
-        self.sample_size = int(self.setting("sample_size", 10))
-        self.population_size = int(self.setting("population_size", 50))
+        self.sample_size = int(self.setting("sample_size"))
+        self.population_size = int(self.setting("population_size"))
         if self.sample_size < 1 or self.population_size < 1:
             raise ValueError(f"RE needs sample_size >= 1 and population_size >= 1, got "
                              f"{self.sample_size} and {self.population_size}")

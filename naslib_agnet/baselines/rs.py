@@ -10,9 +10,11 @@ class RandomSearch(BlackBoxOptimizer):
     """``optimizer: rs``. Config: ``search.fidelity`` (default -1: the table's final epoch),
     passed to ``query`` as ``epoch`` as NASLib does."""
 
+    CONFIG_DEFAULTS = {"fidelity": -1}
+
     def __init__(self, config: Any):
         super().__init__(config)
-        self.fidelity = int(self.setting("fidelity", -1))
+        self.fidelity = int(self.setting("fidelity"))
 
     def new_epoch(self, epoch):
         self._evaluate(self._random_arch(), epoch=self.fidelity)

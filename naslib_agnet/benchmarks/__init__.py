@@ -1,24 +1,21 @@
-"""Benchmark oracles: real tabular benchmark data keyed by NASLib architecture hashes."""
+"""Benchmark oracles: real tabular benchmark data keyed by NASLib architecture hashes.
+
+The loaders are imported on first use (they pull in the search-space codecs and torch), so
+that ``BenchmarkDataError`` and ``TabularOracle`` are cheap to import."""
+import importlib
 
 from .errors import BenchmarkDataError
-from .nasbench101 import Nb101Oracle, load_nb101_20k_oracle, load_nb101_oracle, load_nb101_pickle_oracle
-from .nasbench201 import (
-    NB201_DATASETS,
-    load_nb201_oracle,
-    nb201_arch_str_to_op_indices,
-    nb201_op_indices_to_arch_str,
-)
 from .tabular import TabularOracle
 
-__all__ = [
-    "BenchmarkDataError",
-    "NB201_DATASETS",
-    "Nb101Oracle",
-    "TabularOracle",
-    "load_nb101_20k_oracle",
-    "load_nb101_oracle",
-    "load_nb101_pickle_oracle",
-    "load_nb201_oracle",
-    "nb201_arch_str_to_op_indices",
-    "nb201_op_indices_to_arch_str",
-]
+_LAZY = {"Nb101Oracle": ".nasbench101", "load_nb101_20k_oracle": ".nasbench101", "load_nb101_oracle": ".nasbench101",
+         "load_nb101_pickle_oracle": ".nasbench101", "NB201_DATASETS": ".nasbench201",
+         "load_nb201_oracle": ".nasbench201", "nb201_arch_str_to_op_indices": ".nasbench201",
+         "nb201_op_indices_to_arch_str": ".nasbench201"}
+
+__all__ = ["BenchmarkDataError", "TabularOracle", *_LAZY]
+
+
+def __getattr__(name: str):
+    if name in _LAZY:
+        return getattr(importlib.import_module(_LAZY[name], __name__), name)
+    raise AttributeError(f"module {__name__!r} has no attribute {name!r}")

@@ -7,7 +7,7 @@ top-100 ``ModuleList`` NASLib keeps: its maximum is the same).
 """
 from __future__ import annotations
 
-from typing import Any
+from typing import Any, ClassVar
 
 import torch
 
@@ -30,10 +30,18 @@ class _Evaluated(torch.nn.Module):
         self.accuracy = accuracy
 
 
+_NO_DEFAULT = object()
+
+
 class BlackBoxOptimizer(MetaOptimizer):
-    """Base of AG-Net and the built-in baselines: config, ``adapt_search_space``, reports, checkpointables."""
+    """Base of AG-Net and the built-in baselines: config, ``adapt_search_space``, reports, checkpointables.
+
+    A subclass declares the ``search.*`` keys it reads in ``CONFIG_DEFAULTS`` (inherited ones
+    included through :meth:`config_defaults`); they are the defaults of the run configs and of
+    :meth:`setting`."""
 
     using_step_function = False
+    CONFIG_DEFAULTS: ClassVar[dict[str, Any]] = {}
 
     def __init__(self, config: Any):
         super().__init__()
@@ -48,10 +56,23 @@ class BlackBoxOptimizer(MetaOptimizer):
         # NASLib checkpoints its history of parameterless containers; there are no weights to save
         self._checkpoint = torch.nn.Module()
 
-    def setting(self, key: str, default: Any) -> Any:
-        """``config.search.<key>``, or ``default`` when the config has no such key."""
+    @classmethod
+    def config_defaults(cls) -> dict[str, Any]:
+        """The ``search.*`` keys this optimizer reads, with their defaults (``CONFIG_DEFAULTS`` along the MRO)."""
+        merged: dict[str, Any] = {}
+        for klass in reversed(cls.__mro__):
+            merged.update(vars(klass).get("CONFIG_DEFAULTS", {}))
+        return merged
+
+    def setting(self, key: str, default: Any = _NO_DEFAULT) -> Any:
+        """``config.search.<key>``, or its default (:meth:`config_defaults`, else ``default``) when the
+        config has no such key."""
         value = _get(self.search_config, key, None)
-        return default if value is None else value
+        if value is not None:
+            return value
+        if default is _NO_DEFAULT:
+            return self.config_defaults()[key]
+        return default
 
     def adapt_search_space(self, search_space, scope=None, dataset_api=None):
         if not getattr(search_space, "QUERYABLE", False):

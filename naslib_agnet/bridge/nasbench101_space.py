@@ -64,10 +64,22 @@ FULL_PICKLE = Path("nasbench101") / "nasbench_only108.pkl"
 MAX_MUTATION_TRIES = 100_000
 
 
+def canonical_dataset(dataset: str) -> str:
+    """The NB101 dataset name as :data:`NB101_DATASETS` spells it (case-insensitive); BenchmarkDataError
+    for an unknown one."""
+    names = {name.lower(): name for name in NB101_DATASETS}
+    try:
+        return names[str(dataset).strip().lower()]
+    except KeyError:
+        raise BenchmarkDataError(f"unknown nasbench101 dataset {dataset!r}; choose one of: "
+                                 + "; ".join(f"{k} = {v}" for k, v in NB101_DATASETS.items())) from None
+
+
 def make_nb101_dataset_api(data_dir: str | os.PathLike[str], dataset: str) -> dict:
     """The ``dataset_api`` of :class:`NasBench101Space`: dataset ``cifar10`` (full NASLib pickle,
     required) or ``cifar10-20k`` (the 20,001-cell sub-benchmark); see the module docstring."""
     root = Path(data_dir).expanduser().absolute()
+    dataset = canonical_dataset(dataset)
     if dataset == "cifar10":
         path = root / FULL_PICKLE
         if not path.is_file():
@@ -76,11 +88,8 @@ def make_nb101_dataset_api(data_dir: str | os.PathLike[str], dataset: str) -> di
                 f"not there; put the file there, or use dataset cifar10-20k for the 20,001-cell sub-benchmark "
                 f"(nasbench101/nb101_20k_val.csv, validation accuracy only)")
         oracle = load_nb101_pickle_oracle(path)
-    elif dataset == "cifar10-20k":
-        oracle = load_nb101_20k_oracle(root)
     else:
-        raise BenchmarkDataError(f"unknown nasbench101 dataset {dataset!r}; choose one of: "
-                                 + "; ".join(f"{k} = {v}" for k, v in NB101_DATASETS.items()))
+        oracle = load_nb101_20k_oracle(root)
     return nb101_dataset_api(oracle, dataset)
 
 

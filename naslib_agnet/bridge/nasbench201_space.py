@@ -23,10 +23,18 @@ from .table_space import Neighbour, TableSpace
 _NUM_OPS = len(NB201_OP_NAMES)
 
 
+def canonical_dataset(dataset: str) -> str:
+    """The NB201 dataset name as the table spells it (``CIFAR10`` -> ``cifar10``, ``ImageNet16`` ->
+    ``ImageNet16-120``); BenchmarkDataError for an unknown one."""
+    from ..benchmarks.nasbench201 import _canonical_dataset
+
+    return _canonical_dataset(dataset)
+
+
 def make_nb201_dataset_api(data_dir: str | os.PathLike[str], dataset: str) -> dict:
     """The ``dataset_api`` of :class:`NasBench201Space` for one dataset, read from ``data_dir``."""
     oracle = load_nb201_oracle(data_dir, dataset)
-    return {"nb201_oracle": oracle, "dataset": dataset}
+    return {"nb201_oracle": oracle, "dataset": canonical_dataset(dataset)}
 
 
 class NasBench201Space(TableSpace):

@@ -1,44 +1,43 @@
-"""NASLib's names when NASLib is importable, local stand-ins with the same contract otherwise.
+"""NASLib's names when NASLib has been imported, local stand-ins with the same contract otherwise.
 
-This is the only module that imports ``naslib`` (besides :mod:`naslib_agnet.compat`, which
-patches it, and the registry's ``--baselines naslib``). Everything else in the package uses
-``MetaOptimizer`` and ``Metric`` from here. Where NASLib is on the path, the shims of
-:func:`naslib_agnet.compat.apply_naslib_compat` are applied (and logged) before it is
-imported, since NASLib does not import on Python 3.11+ without them; ``NASLIB_AGNET_COMPAT=0``
-turns that off.
+This is the only module that binds to ``naslib`` (besides :mod:`naslib_agnet.compat`, which
+patches it, and ``--baselines naslib``). Everything else in the package uses
+``MetaOptimizer`` and ``Metric`` from here.
+
+Importing this module never imports NASLib and never patches anything. It binds to NASLib's
+classes when NASLib has been imported before it, which is what a NASLib user does::
+
+    from naslib_agnet.compat import apply_naslib_compat
+    apply_naslib_compat()             # patches NASLib for Python 3.11+ and imports naslib
+    from naslib_agnet.bridge import AGNet   # now a subclass of NASLib's MetaOptimizer
+
+Otherwise (the ``naslib-agnet`` commands, NASLib absent or not imported yet) it uses the
+stand-ins. :data:`NASLIB_AVAILABLE` says which; :data:`NASLIB_IMPORT_ERROR` says why NASLib's
+classes could not be bound although NASLib had been imported.
 """
 from __future__ import annotations
 
 import enum
 import logging
-import os
+import sys
 from abc import ABCMeta, abstractmethod
-
-from ..compat import apply_naslib_compat, naslib_importable
 
 logger = logging.getLogger(__name__)
 
-COMPAT_ENV = "NASLIB_AGNET_COMPAT"
-NASLIB_IMPORT_ERROR: str | None = None  # why NASLib is on the path but could not be imported
+NASLIB_IMPORT_ERROR: str | None = None  # why NASLib was imported but its classes could not be bound
 
 try:  # pragma: no cover - exercised only where NASLib is installed
-    if not naslib_importable():
-        raise ImportError("No module named 'naslib'")
-    # NASLib cannot even be imported on Python 3.11+/numpy 2 without the shims of naslib_agnet.compat
-    # (collections.Iterable, ...); set NASLIB_AGNET_COMPAT=0 to import it unpatched
-    if os.environ.get(COMPAT_ENV, "1") != "0":
-        _patched = apply_naslib_compat()
-        if _patched:
-            logger.info("NASLib found: applied naslib_agnet.compat shims %s", ", ".join(_patched))
+    if "naslib" not in sys.modules:
+        raise ImportError("NASLib has not been imported (call naslib_agnet.compat.apply_naslib_compat() first)")
     from naslib.optimizers.core.metaclasses import MetaOptimizer  # type: ignore[import-not-found]
     from naslib.search_spaces.core.query_metrics import Metric  # type: ignore[import-not-found]
 
     NASLIB_AVAILABLE = True
 except Exception as _exc:  # ImportError, or NASLib's own import-time breakage on a current stack
     NASLIB_AVAILABLE = False
-    if naslib_importable():
+    if "naslib" in sys.modules:
         NASLIB_IMPORT_ERROR = f"{type(_exc).__name__}: {_exc}"
-        logger.warning("NASLib is on the path but cannot be imported (%s); using the NASLib-free stand-ins",
+        logger.warning("NASLib is imported but its MetaOptimizer cannot be (%s); using the NASLib-free stand-ins",
                        NASLIB_IMPORT_ERROR)
 
     class Metric(enum.Enum):  # type: ignore[no-redef]

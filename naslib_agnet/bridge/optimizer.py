@@ -18,7 +18,9 @@ the shipped weights, ``none`` for a randomly initialised generator, or a path), 
 from __future__ import annotations
 
 import logging
+from pathlib import Path
 from dataclasses import fields
+from typing import Any
 
 import torch
 
@@ -72,6 +74,24 @@ class AGNet(BlackBoxOptimizer):
     """
 
     joint = False  #: hardware-aware search only: also minimise the metric (Joint=1)
+    CONFIG_DEFAULTS = {**{CONFIG_PREFIX + f.name: f.default for f in fields(AGNetSettings)},
+                       CONFIG_PREFIX + "pretrained": "default"}
+
+    @classmethod
+    def check_config(cls, config) -> None:
+        """ValueError for AG-Net settings it cannot run with (names and types, ranges, the weights file)."""
+        settings_from_config(config)
+        pretrained = str(_get(_get(config, "search"), CONFIG_PREFIX + "pretrained", "default"))
+        if pretrained.lower() not in ("default", "none") and not Path(pretrained).expanduser().is_file():
+            raise ValueError(f"search.agnet_pretrained {pretrained!r} is not a file; give 'default' (the shipped "
+                             "generator), 'none' (random initialisation) or the path of a weights file made by "
+                             "'naslib-agnet pretrain'")
+
+    @classmethod
+    def fingerprint(cls, config) -> dict[str, Any]:
+        """The SHA-256 prefix of the generator weights the search starts from (``None``: random init)."""
+        pretrained = str(_get(_get(config, "search"), CONFIG_PREFIX + "pretrained", "default"))
+        return {"generator_sha256": generator_fingerprint(_get(config, "search_space"), pretrained)}
 
     def __init__(self, config):
         super().__init__(config)

@@ -1,1 +1,1 @@
-"""The command line: NASLib-style configs, the search and pretrain commands, result files."""
+"""The ``naslib-agnet`` command line: parses arguments and calls :mod:`naslib_agnet.experiments`."""

@@ -2,9 +2,14 @@
 
     naslib-agnet search --config-file configs/agnet_nb201_cifar10.yaml --data-dir ../shared/data [KEY VALUE ...]
     naslib-agnet run --config-file FILE --data-dir DIR [--baselines builtin|naslib] [KEY VALUE ...]
-    naslib-agnet pretrain --search-space nasbench201 --out FILE [--samples N] [--seed S]
     naslib-agnet compare --config-file configs/compare_nb201.yaml --data-dir DIR [--jobs N] [KEY VALUE ...]
-    naslib-agnet report RUN_DIR [--budgets 16 32 48 96 144 192] [--out DIR]
+    naslib-agnet report RUN_DIR [RUN_DIR ...] [--budgets 16 32 48 96 144 192] [--out DIR]
+    naslib-agnet pretrain --search-space nasbench201 --out FILE [--samples N] [--seed S]
+    naslib-agnet data export-naslib --to DIR --data-dir DIR
+
+Options go before the KEY VALUE overrides. A run folder that holds a finished run of the same
+config is reported and left as it is, an interrupted one is resumed, any other is refused
+(--force moves it aside and starts afresh).
 """
 from __future__ import annotations
 
@@ -12,15 +17,27 @@ import argparse
 import os
 import shlex
 import sys
+import time
 from pathlib import Path
 
-from ..benchmarks import BenchmarkDataError
-from .config import ConfigError, load_config
-
 DATA_ENV = "NASLIB_AGNET_DATA"
+_START = time.perf_counter()
+
+
+class Status:
+    """Start-up notes on stderr ("loading ...") so that a command never sits silent; off with --quiet."""
+
+    def __init__(self, command: str, quiet: bool):
+        self.command, self.quiet = command, quiet
+
+    def __call__(self, text: str) -> None:
+        if not self.quiet:
+            print(f"naslib-agnet {self.command}: {text}", file=sys.stderr, flush=True)
 
 
 def _data_dir(arg: str | None) -> str:
+    from ..experiments.config import ConfigError
+
     data_dir = arg or os.environ.get(DATA_ENV)
     if not data_dir:
         raise ConfigError(f"no benchmark data directory: pass --data-dir DIR (the folder holding "
@@ -29,32 +46,52 @@ def _data_dir(arg: str | None) -> str:
 
 
 def cmd_search(args: argparse.Namespace) -> int:
-    from .run_search import run_search
+    status = Status(args.command, args.quiet)
+    data_dir = _data_dir(args.data_dir)
+    status("reading the config; loading torch and the optimizers ...")
+    from ..experiments.config import ConfigError, load_config
+    from ..experiments.report import headline
 
-    config = load_config(args.config_file, args.opts)
-    if args.command == "search" and config["optimizer"] != "agnet":
+    baselines = getattr(args, "baselines", "builtin")
+    config = load_config(args.config_file, args.opts, baselines=baselines)
+    if args.command == "search" and config["optimizer"] not in ("agnet", "agnet_joint"):
         raise ConfigError(f"'search' runs AG-Net, but the config says optimizer: {config['optimizer']}; "
                           "use 'naslib-agnet run' for other optimizers")
-    out = run_search(config, _data_dir(args.data_dir), progress=not args.quiet,
-                     baselines=getattr(args, "baselines", "builtin"))
-    import json
+    from ..experiments.runner import run_search
 
-    summary = json.loads((out / "summary.json").read_text())
-    last = summary["queries"][-1]
-    test = "n/a" if last["best_test_acc"] is None else f"{last['best_test_acc']:.2f}"
-    print(f"{config['optimizer']} on {config['search_space']}/{config['dataset']}, seed {config['seed']}: best val "
-          f"{last['best_val_acc']:.2f} (its test {test}) after {summary['num_queries']} queries in "
-          f"{summary['wall_time_s']:.1f} s")
-    print(f"results: {out / 'errors.json'} and {out / 'summary.json'}")
+    result = run_search(config, data_dir, baselines=baselines, force=args.force, command=args.command,
+                        progress="off" if args.quiet else args.progress, every=args.log_every, log=status)
+    summary = result.summary
+    who = f"{config['optimizer']} on {config['search_space']}/{config['dataset']}, seed {config['seed']}"
+    line = headline(summary)
+    if result.status == "skipped":
+        print(f"{who}: already finished in {result.path} (same config and code), left as it is: {line}. "
+              f"To run it again, write elsewhere (out_dir OTHER or config_id N) or delete that folder.")
+        return 0
+    if result.moved_aside is not None:
+        print(f"the run that was in {result.path} was moved to {result.moved_aside} (--force)")
+    resumed = f"; resumed, the {result.replayed} recorded queries replayed and matched" if result.replayed else ""
+    print(f"{who}: {line}{resumed}")
+    if "NO feasible" in line:
+        print(f"naslib-agnet {args.command}: warning: no evaluated architecture meets the constraint; the "
+              "best unconstrained one is not reported as the result", file=sys.stderr)
+    print(f"search time {summary['wall_time_s']:.1f} s (the queries and the optimizer's own work); the whole "
+          f"command took {time.perf_counter() - _START:.1f} s, with start-up and data loading")
+    print(f"results: {result.path / 'errors.json'} and {result.path / 'summary.json'}")
     return 0
 
 
 def cmd_pretrain(args: argparse.Namespace) -> int:
-    from .pretrain import run_pretrain
+    from ..experiments.pretrain import check_pretrain_args
+
+    out = Path(args.out)
+    check_pretrain_args(out, args.samples, args.batch_size, args.lr, args.force)
+    Status(args.command, args.quiet)("loading torch ...")
+    from ..experiments.pretrain import run_pretrain
 
     command = "naslib-agnet " + " ".join(shlex.quote(a) for a in sys.argv[1:])
-    run_pretrain(args.search_space, Path(args.out), samples=args.samples, seed=args.seed,
-                 batch_size=args.batch_size, lr=args.lr, command=command, progress=not args.quiet)
+    run_pretrain(args.search_space, out, samples=args.samples, seed=args.seed, batch_size=args.batch_size,
+                 lr=args.lr, command=command, progress=not args.quiet, force=args.force)
     return 0
 
 
@@ -69,27 +106,29 @@ def cmd_export_naslib(args: argparse.Namespace) -> int:
 
 
 def cmd_compare(args: argparse.Namespace) -> int:
-    from .compare import load_compare_config, run_compare
+    from ..experiments.config import ConfigError
 
-    config = load_compare_config(args.config_file, args.opts)
-    try:
-        _, failures = run_compare(config, _data_dir(args.data_dir), jobs=args.jobs, baselines=args.baselines,
-                                  report_dir=args.out, log=lambda line: print(line, flush=True),
-                                  start_method=args.start_method)
-    except KeyboardInterrupt:
-        print("compare: interrupted; run the same command again to resume (finished cells are skipped)",
-              file=sys.stderr)
-        return 130
+    if args.jobs is not None and args.jobs < 1:
+        raise ConfigError(f"--jobs must be >= 1 (worker processes), got {args.jobs}")
+    data_dir = _data_dir(args.data_dir)
+    Status(args.command, False)("reading the config; loading torch and the optimizers ...")
+    from ..experiments.grid import load_compare_config, run_compare
+
+    config = load_compare_config(args.config_file, args.opts, baselines=args.baselines)
+    _, failures = run_compare(config, data_dir, jobs=args.jobs, baselines=args.baselines, report_dir=args.out,
+                              log=lambda line: print(line, flush=True), start_method=args.start_method,
+                              force=args.force)
     for res in failures:
         print(f"naslib-agnet compare: {res['label']} failed:\n{res['traceback']}", file=sys.stderr)
     return 1 if failures else 0
 
 
 def cmd_report(args: argparse.Namespace) -> int:
-    from .hardware_report import MD_NAME as HARDWARE_MD_NAME
-    from .report import MD_NAME, run_report
+    from ..experiments.hardware_report import MD_NAME as HARDWARE_MD_NAME
+    from ..experiments.report import MD_NAME, run_report
 
-    paths = run_report(args.run_dir, budgets=args.budgets, out=args.out)
+    paths = run_report(args.run_dir, budgets=args.budgets, out=args.out,
+                       warn=lambda line: print(line, file=sys.stderr, flush=True))
     for path in paths:
         if path.name in (MD_NAME, HARDWARE_MD_NAME):
             print(path.read_text())
@@ -97,24 +136,41 @@ def cmd_report(args: argparse.Namespace) -> int:
     return 0
 
 
+def _version() -> str:
+    from .. import __version__
+
+    return f"naslib-agnet {__version__}"
+
+
+def _run_options(parser: argparse.ArgumentParser) -> None:
+    parser.add_argument("--config-file", required=True, help="NASLib-style YAML config")
+    parser.add_argument("--data-dir", help=f"benchmark data directory (default: ${DATA_ENV})")
+    parser.add_argument("--force", action="store_true",
+                        help="replace a run of another config or code in the run folder (it is moved aside to "
+                        "<folder>.replaced-<time>, not deleted); without it such a folder is refused")
+    parser.add_argument("--progress", choices=("auto", "bar", "lines", "off"), default="auto",
+                        help="progress output on stderr: a bar, a line every --log-every queries, or none "
+                        "(default auto: a bar on a terminal, lines otherwise)")
+    parser.add_argument("--log-every", type=int, default=16, metavar="N",
+                        help="queries between two progress lines (default 16)")
+    parser.add_argument("--quiet", action="store_true", help="no start-up notes and no progress output")
+
+
 def build_parser() -> argparse.ArgumentParser:
     parser = argparse.ArgumentParser(prog="naslib-agnet", description=__doc__,
                                      formatter_class=argparse.RawDescriptionHelpFormatter)
+    parser.add_argument("--version", action="version", version=_version())
     sub = parser.add_subparsers(dest="command", required=True)
 
     search = sub.add_parser("search", help="run an AG-Net search from a NASLib-style config")
-    search.add_argument("--config-file", required=True, help="NASLib-style YAML config")
-    search.add_argument("--data-dir", help=f"benchmark data directory (default: ${DATA_ENV})")
-    search.add_argument("--quiet", action="store_true", help="no progress bar")
+    _run_options(search)
     search.add_argument("opts", nargs=argparse.REMAINDER, help="KEY VALUE overrides, e.g. seed 3 search.epochs 96")
     search.set_defaults(func=cmd_search)
 
     run = sub.add_parser("run", help="run any registered optimizer (agnet, rs, re, ls, ...) from a NASLib-style config")
-    run.add_argument("--config-file", required=True, help="NASLib-style YAML config")
-    run.add_argument("--data-dir", help=f"benchmark data directory (default: ${DATA_ENV})")
+    _run_options(run)
     run.add_argument("--baselines", choices=("builtin", "naslib"), default="builtin",
                      help="RS/RE/LS/BANANAS/NPENAS: the built-in ones or NASLib's own (needs NASLib)")
-    run.add_argument("--quiet", action="store_true", help="no progress bar")
     run.add_argument("opts", nargs=argparse.REMAINDER, help="KEY VALUE overrides, e.g. optimizer re seed 3")
     run.set_defaults(func=cmd_search)
 
@@ -126,6 +182,8 @@ def build_parser() -> argparse.ArgumentParser:
     pre.add_argument("--seed", type=int, default=0)
     pre.add_argument("--batch-size", type=int, default=32)
     pre.add_argument("--lr", type=float, default=2e-4)
+    pre.add_argument("--force", action="store_true", help="replace an existing weights file (the old one is kept "
+                     "as <file>.replaced-<time>)")
     pre.add_argument("--quiet", action="store_true")
     pre.set_defaults(func=cmd_pretrain)
 
@@ -141,9 +199,11 @@ def build_parser() -> argparse.ArgumentParser:
     comp.add_argument("--config-file", required=True, help="run config with a compare: section "
                       "(e.g. configs/compare_nb201.yaml)")
     comp.add_argument("--data-dir", help=f"benchmark data directory (default: ${DATA_ENV})")
-    comp.add_argument("--jobs", type=int, default=None, help="worker processes (default: number of CPUs)")
+    comp.add_argument("--jobs", type=int, default=None, help="worker processes, >= 1 (default: number of CPUs)")
     comp.add_argument("--baselines", choices=("builtin", "naslib"), default="builtin",
                       help="RS/RE/LS/BANANAS/NPENAS: the built-in ones or NASLib's own (needs NASLib)")
+    comp.add_argument("--force", action="store_true", help="replace cells that hold a run of another config or "
+                      "code (moved aside to <folder>.replaced-<time>); finished cells of this config are kept")
     comp.add_argument("--start-method", choices=("forkserver", "spawn"), default=None,
                       help="worker start method; either way one fresh process per cell "
                       "(default: forkserver where available, else spawn)")
@@ -152,21 +212,30 @@ def build_parser() -> argparse.ArgumentParser:
                       "compare.seeds 3")
     comp.set_defaults(func=cmd_compare)
 
-    rep = sub.add_parser("report", help="results table (CSV, markdown) and plot of the runs under a folder "
+    rep = sub.add_parser("report", help="results table (CSV, markdown) and plot of the runs under folders "
                          "(this project's or NASLib's bbo runner's)")
-    rep.add_argument("run_dir", help="folder searched recursively for .../config_<id>/<seed>/ run folders")
+    rep.add_argument("run_dir", nargs="+", help="folders searched recursively for .../config_<id>/<seed>/ run "
+                     "folders (several: e.g. this project's grid and NASLib's runner's output side by side)")
     rep.add_argument("--budgets", type=int, nargs="+", help="query counts for the table "
                      "(default: 16 32 48 96 144 192 up to the longest run, and its length)")
-    rep.add_argument("--out", help="output folder (default: RUN_DIR)")
+    rep.add_argument("--out", help="output folder (default: RUN_DIR; needed with several folders)")
     rep.set_defaults(func=cmd_report)
     return parser
 
 
 def main(argv: list[str] | None = None) -> int:
     args = build_parser().parse_args(argv)
+    from ..benchmarks.errors import BenchmarkDataError
+    from ..experiments.config import ConfigError
+    from ..experiments.rundir import ResumeMismatch
+
     try:
         return args.func(args)
-    except (ConfigError, BenchmarkDataError, FileNotFoundError, ValueError) as exc:
+    except KeyboardInterrupt:
+        print(f"\nnaslib-agnet {args.command}: interrupted; every finished query is saved: run the same command "
+              "again to resume", file=sys.stderr)
+        return 130
+    except (ConfigError, BenchmarkDataError, FileNotFoundError, ValueError, ResumeMismatch) as exc:
         print(f"naslib-agnet {args.command}: error: {exc}", file=sys.stderr)
         return 2
 

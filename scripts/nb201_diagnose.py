@@ -38,8 +38,8 @@ def main() -> None:
     parser.add_argument("opts", nargs="*", help="extra KEY VALUE config overrides, as for nb201_search.py")
     args = parser.parse_args()
 
-    from naslib_agnet.cli.config import ConfigError, load_config
-    from naslib_agnet.cli.run_search import start_search
+    from naslib_agnet.experiments.config import ConfigError, load_config
+    from naslib_agnet.experiments.runner import start_search
     from naslib_agnet.search import AGNetSettings
 
     try:

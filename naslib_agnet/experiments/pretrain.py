@@ -12,6 +12,8 @@ import torch
 from ..model import Generator, GeneratorConfig, PretrainSettings, pretrain
 from ..spaces import Codec, get_codec, sample_discrete
 from ..weights import save_generator
+from .config import ConfigError
+from .rundir import move_aside
 
 
 @torch.no_grad()
@@ -30,8 +32,26 @@ def sample_quality(generator: Generator, codec: Codec, num: int = 10_000, bound:
             "unique_valid": len(set(valid))}
 
 
+def check_pretrain_args(out: Path, samples: int, batch_size: int, lr: float, force: bool = False) -> None:
+    """ConfigError for settings that cannot train a generator, or an existing weights file without ``force``."""
+    if batch_size < 1:
+        raise ConfigError(f"--batch-size must be >= 1, got {batch_size}")
+    if samples < batch_size:
+        raise ConfigError(f"--samples {samples} is less than one batch ({batch_size}): the generator would not be "
+                          "trained at all; the spec's pretraining sees 2,500,000 samples (the default)")
+    if not lr > 0:
+        raise ConfigError(f"--lr must be > 0, got {lr}")
+    for path in (out, out.with_suffix(".md")):
+        if path.exists() and not force:
+            raise ConfigError(f"{path} exists; not overwriting it: write elsewhere (--out), or add --force to "
+                              "replace it (the old file is kept as <file>.replaced-<time>)")
+
+
 def run_pretrain(space: str, out: Path, samples: int, seed: int, batch_size: int, lr: float,
-                 command: str, progress: bool = True) -> dict:
+                 command: str, progress: bool = True, force: bool = False) -> dict:
+    """Pretrain a generator on every cell of ``space`` and write its weights and model card to ``out``
+    (an existing file only with ``force``, which keeps the old one beside it)."""
+    check_pretrain_args(out, samples, batch_size, lr, force)
     codec = get_codec(space)
     archs = list(codec.enumerate())
     nodes, edges = codec.encode(archs)
@@ -58,6 +78,9 @@ def run_pretrain(space: str, out: Path, samples: int, seed: int, batch_size: int
             "sample_quality_uniform3": quality, "sample_quality_normal": quality_normal,
             "date": date.today().isoformat(), "torch": str(torch.__version__), "python": platform.python_version()}
     out.parent.mkdir(parents=True, exist_ok=True)
+    for path in (out, out.with_suffix(".md")):
+        if path.exists():
+            print(f"moved the earlier {path.name} to {move_aside(path)}", file=sys.stderr)
     save_generator(out, space, config, generator.state_dict(), meta)
     out.with_suffix(".md").write_text(_model_card(space, meta, eval_s))
     print(f"wrote {out} and {out.with_suffix('.md')}: validity {quality['validity']:.4f}, "

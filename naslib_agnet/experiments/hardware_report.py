@@ -36,6 +36,7 @@ from typing import Any
 import numpy as np
 
 from ..search.multiobjective import feasible, hypervolume, pareto_front
+from .report import read_summary
 
 CSV_NAME, RUNS_CSV_NAME, MD_NAME = "hardware_results.csv", "hardware_runs.csv", "hardware_results.md"
 PNG_NAME = "hardware_fronts.png"
@@ -46,7 +47,7 @@ def load_hardware_run(folder: str | Path) -> dict[str, Any] | None:
     path = Path(folder) / "summary.json"
     if not path.is_file():
         return None
-    summary = json.loads(path.read_text())
+    summary = read_summary(path)
     if "hardware" not in summary:
         return None
     summary["path"] = str(Path(folder))
@@ -209,11 +210,11 @@ def _natural(text: str) -> list:
 
 def write_hardware_report(folders: Iterable[str | Path], out: str | Path, budgets: list[int],
                           optimizer_order: list[str] | None = None, task_order: list[str] | None = None,
-                          log: Callable[[str], None] = print, root: str | Path | None = None) -> list[Path]:
+                          log: Callable[[str], None] = print, roots: Iterable[str | Path] = ()) -> list[Path]:
     """Write the three report files for the hardware-aware runs among ``folders``; returns their paths.
 
-    A run's task is the name in ``task_order`` found in its path, else, when ``root`` is given, the
-    folder under ``root`` above ``{search_space}/{dataset}/...`` (a ``compare.tasks`` folder), else
+    A run's task is the name in ``task_order`` found in its path, else the folder under the one of
+    ``roots`` that holds it, above ``{search_space}/{dataset}/...`` (a ``compare.tasks`` folder), else
     ``"metric <= limit"``."""
     runs = [r for r in (load_hardware_run(f) for f in folders) if r is not None]
     if not runs:
@@ -224,9 +225,11 @@ def write_hardware_report(folders: Iterable[str | Path], out: str | Path, budget
     for r in runs:  # the compare task folder (the folder above {search_space}/{dataset}/...), else "metric <= limit"
         parts = Path(r["path"]).parts
         named = [t for t in (task_order or []) if t in parts]
-        if not named and root is not None:
-            rel = Path(r["path"]).resolve().relative_to(Path(root).resolve()).parts
-            named = [rel[0]] if len(rel) == 6 else []
+        for root in roots if not named else ():
+            path, root = Path(r["path"]).resolve(), Path(root).resolve()
+            if root in path.parents:
+                rel = path.relative_to(root).parts
+                named = [rel[0]] if len(rel) == 6 else []
         task_names[r["path"]] = named[0] if named else _task_of(r)
     groups = _group(runs, lambda r: task_names[r["path"]])
     optimizers = list(optimizer_order or sorted({k[2] for k in groups}))

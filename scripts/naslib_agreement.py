@@ -2,10 +2,10 @@
 """Agreement check: the built-in RE/LS/BANANAS against NASLib's own implementations, same data.
 
 For each optimizer, dataset and seed it runs ``naslib-agnet run``'s code path
-(:func:`naslib_agnet.cli.run_search.run_search`) twice from the same config, once with
+(:func:`naslib_agnet.experiments.runner.run_search`) twice from the same config, once with
 ``baselines="builtin"`` and once with ``baselines="naslib"`` (NASLib's own optimizer class
 on NASLib's own ``NasBench201SearchSpace``, with NASLib's NB201 ``dataset_api`` built from
-the same table; see :class:`naslib_agnet.cli.registry.NASLibBaseline`). Every run is one
+the same table; see :class:`naslib_agnet.bridge.naslib_baselines.NASLibBaseline`). Every run is one
 sequential process-local loop (no worker processes). It then reports, per implementation,
 mean ± std over seeds of the best validation accuracy after ``--queries`` queries, and the
 difference built-in minus NASLib (target: |difference| <= 0.15 points) with a 95 % interval
@@ -44,9 +44,9 @@ def run_one(optimizer: str, dataset: str, seed: int, impl: str, data_dir: str, o
             overrides: list[str] = ()) -> dict:
     """One run in ``out`` (reused when its summary.json says finished and it was made by the same
     implementation from the same config); its best val after ``queries`` and wall time."""
-    from naslib_agnet.cli.compare import _config_diff
-    from naslib_agnet.cli.config import load_config, run_dir
-    from naslib_agnet.cli.run_search import run_search
+    from naslib_agnet.experiments.grid import _config_diff
+    from naslib_agnet.experiments.config import load_config, run_dir
+    from naslib_agnet.experiments.runner import run_search
 
     config = load_config(None, ["optimizer", optimizer, "dataset", dataset, "seed", str(seed),
                                 "out_dir", str(out), "search.epochs", str(queries), *overrides])
@@ -62,7 +62,7 @@ def run_one(optimizer: str, dataset: str, seed: int, impl: str, data_dir: str, o
         reused = True
     else:
         start = time.perf_counter()
-        run_search(config, data_dir, progress=False, baselines=impl)
+        run_search(config, data_dir, progress="off", baselines=impl)
         elapsed = time.perf_counter() - start
     summary = json.loads(summary_path.read_text())
     assert summary["num_queries"] == queries, summary_path
@@ -75,7 +75,7 @@ def run_one(optimizer: str, dataset: str, seed: int, impl: str, data_dir: str, o
 
 
 def finished(out: Path, optimizer: str, dataset: str, seed: int, overrides: list[str] = ()) -> bool:
-    from naslib_agnet.cli.config import load_config, run_dir
+    from naslib_agnet.experiments.config import load_config, run_dir
 
     cfg = load_config(None, ["optimizer", optimizer, "dataset", dataset, "seed", str(seed), "out_dir", str(out),
                              *overrides])
@@ -84,7 +84,7 @@ def finished(out: Path, optimizer: str, dataset: str, seed: int, overrides: list
 
 
 def aggregate(results: list[dict]) -> list[dict]:
-    from naslib_agnet.cli.report import mean_std, t_half_width
+    from naslib_agnet.experiments.report import mean_std, t_half_width
     rows = []
     order = list(dict.fromkeys(r["optimizer"] for r in results))  # as given on the command line
     keys = sorted({(r["optimizer"], r["dataset"]) for r in results},

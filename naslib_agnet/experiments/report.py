@@ -1,10 +1,13 @@
-"""``naslib-agnet report``: the results table (CSV, markdown) and plot of a folder of runs.
+"""``naslib-agnet report``: the results table (CSV, markdown) and plot of folders of runs.
 
-It walks a folder for ``*/config_*/<seed>/`` run folders, written by this project
+It walks folders for ``*/config_*/<seed>/`` run folders, written by this project
 (``summary.json``) or by NASLib's bbo runner (``errors.json`` only; there the per-epoch
 ``valid_acc`` is the latest architecture's, so best-so-far is its running maximum), and
 writes ``results.csv``, ``results.md`` (mean ± std over seeds of the best-by-validation
 architecture's val and test accuracy at each budget) and ``best_val_vs_queries.png``.
+A run folder it cannot read (a damaged record) or one without a query is left out and named
+in the report's log, not allowed to stop the report of the others. :func:`headline` is the
+one-line result of a run, as ``search`` and ``compare`` print it.
 """
 from __future__ import annotations
 
@@ -53,6 +56,53 @@ def find_run_folders(root: str | Path) -> list[Path]:
     return sorted(found)
 
 
+class RunRecordError(ValueError):
+    """A run record (summary.json or errors.json) that cannot be read; the message names the file."""
+
+
+def read_summary(path: str | Path) -> dict[str, Any]:
+    """A run folder's summary.json, or RunRecordError naming the file and what is wrong with it."""
+    path = Path(path)
+    try:
+        summary = json.loads(path.read_text())
+    except (OSError, UnicodeDecodeError) as exc:
+        raise RunRecordError(f"{path} cannot be read ({exc})") from None
+    except ValueError as exc:
+        raise RunRecordError(f"{path} is not valid JSON (truncated or damaged: {exc}); rerun that run with "
+                             "--force (the damaged folder is moved aside) or delete the folder") from None
+    if not isinstance(summary, dict) or not isinstance(summary.get("queries"), list):
+        raise RunRecordError(f"{path} is not a naslib-agnet run summary (no 'queries' list)")
+    return summary
+
+
+def headline(summary: dict[str, Any]) -> str:
+    """The result of a run in one line: the best architecture by validation accuracy, or under a
+    hardware constraint the best *feasible* one, or that none was feasible and the smallest metric
+    value measured."""
+    queries = summary.get("queries") or []
+    n = len(queries)
+    if not n:
+        return "no query evaluated"
+    last = queries[-1]
+
+    def test(value: float | None) -> str:
+        return "n/a" if value is None else f"{value:.2f}"
+
+    hw = summary.get("hardware")
+    if not hw:
+        return f"best val {last['best_val_acc']:.2f} (its test {test(last['best_test_acc'])}) after {n} queries"
+    metric = hw["metric"]
+    condition = f"{metric} <= {hw['limit']:g}" if hw.get("limit") is not None else metric
+    if last.get("best_feasible_val_acc") is None:
+        measured = [q["metric"] for q in queries if q.get("metric") is not None]
+        smallest = f"{min(measured):g}" if measured else "none measured"
+        table = f" (the table's smallest: {hw['table_min']:g})" if hw.get("table_min") is not None else ""
+        return (f"NO feasible architecture ({condition}) in {n} queries; smallest {metric} measured: "
+                f"{smallest}{table}")
+    return (f"best feasible ({condition}): val {last['best_feasible_val_acc']:.2f} (its test "
+            f"{test(last['best_feasible_test_acc'])}, {metric} {last['best_feasible_metric']:g}) after {n} queries")
+
+
 def _running_best(valid: list, test: list | None) -> tuple[list[float], list[float | None] | None]:
     best_val, best_test, cur_v, cur_t = [], [], -math.inf, None
     for i, v in enumerate(valid):
@@ -72,8 +122,8 @@ def load_run(path: str | Path) -> RunRecord:
               "search_space": path.parents[3].name if len(path.parents) > 3 else "?"}
     summary_path = path / "summary.json"
     if summary_path.is_file():
-        s = json.loads(summary_path.read_text())
-        q = s.get("queries", [])
+        s = read_summary(summary_path)
+        q = s["queries"]
         return RunRecord(path, "naslib_agnet", str(s.get("search_space", layout["search_space"])),
                          str(s.get("dataset", layout["dataset"])), str(s.get("optimizer", layout["optimizer"])),
                          str(s.get("config_id", layout["config_id"])), str(s.get("seed", layout["seed"])),
@@ -83,8 +133,8 @@ def load_run(path: str | Path) -> RunRecord:
     try:
         config, trajectory = json.loads((path / "errors.json").read_text())
         valid = list(trajectory["valid_acc"])
-    except (ValueError, TypeError, KeyError) as exc:
-        raise ValueError(f"{path / 'errors.json'} is not NASLib's lightweight errors.json "
+    except (OSError, ValueError, TypeError, KeyError) as exc:
+        raise RunRecordError(f"{path / 'errors.json'} is not NASLib's lightweight errors.json "
                          f"([config, {{'valid_acc': [...], ...}}]): {exc}") from None
     config = config if isinstance(config, dict) else {}
     best_val, _ = _running_best(valid, None)
@@ -285,9 +335,14 @@ def plot(groups: list[Group], budgets: list[int], path: Path) -> None:
 
 def write_report(runs: list[RunRecord], out: Path, budgets: list[int] | None = None,
                  optimizer_order: list[str] | None = None, log: Callable[[str], None] = print) -> list[Path]:
-    """results.csv, results.md and best_val_vs_queries.png (if matplotlib is installed) in ``out``."""
+    """results.csv, results.md and best_val_vs_queries.png (if matplotlib is installed) in ``out``;
+    runs without a query are left out (and said so)."""
+    empty = [r for r in runs if not r.best_val]
+    for r in empty:
+        log(f"report: left out {r.path}: no query recorded")
+    runs = [r for r in runs if r.best_val]
     if not runs:
-        raise ValueError("no runs to report")
+        raise ValueError("no runs to report" + (" (every run folder is empty of queries)" if empty else ""))
     longest = max(len(r.best_val) for r in runs)
     if not budgets:
         budgets = [b for b in STANDARD_BUDGETS if b < longest] + [longest]
@@ -310,26 +365,52 @@ def write_report(runs: list[RunRecord], out: Path, budgets: list[int] | None = N
     return paths
 
 
-def run_report(run_root: str | Path, budgets: list[int] | None = None, out: str | Path | None = None,
-               log: Callable[[str], None] = print) -> list[Path]:
-    """``naslib-agnet report``: every run folder under ``run_root``."""
-    folders = find_run_folders(run_root)
-    if not folders:
-        raise FileNotFoundError(f"no run folders under {run_root}: expected .../config_<id>/<seed>/ folders "
-                                "holding summary.json (this project) or errors.json (NASLib)")
+def run_report(run_roots: str | Path | list[str | Path], budgets: list[int] | None = None,
+               out: str | Path | None = None, log: Callable[[str], None] = print,
+               warn: Callable[[str], None] | None = None) -> list[Path]:
+    """``naslib-agnet report``: every run folder under the folders ``run_roots`` (e.g. this project's
+    grid and NASLib's runner's output, side by side), written to ``out`` (default: the one folder).
+    Unreadable run folders and runs without a query are left out and named through ``warn``."""
     from .hardware_report import load_hardware_run, write_hardware_report
 
-    loaded = {p: load_hardware_run(p) for p in folders}
-    hardware = [p for p in folders if loaded[p] is not None]
-    plain = [p for p in folders if loaded[p] is None]
+    roots = [Path(r) for r in ([run_roots] if isinstance(run_roots, (str, Path)) else run_roots)]
+    if out is None:
+        if len(roots) > 1:
+            raise ValueError("report over several folders: say where the report goes with --out DIR")
+        out = roots[0]
+    warn = warn or log
+    folders = []
+    for root in roots:
+        found = find_run_folders(root)
+        if not found:
+            raise FileNotFoundError(f"no run folders under {root}: expected .../config_<id>/<seed>/ folders "
+                                    "holding summary.json (this project) or errors.json (NASLib)")
+        folders += found
+    plain, hardware, skipped = [], {}, []
+    for p in folders:
+        try:
+            summary = load_hardware_run(p)
+            run = load_run(p) if summary is None else None
+        except RunRecordError as exc:
+            skipped.append(str(exc))
+            continue
+        if not (summary["queries"] if summary is not None else run.best_val):
+            skipped.append(f"{p}: no query recorded")
+        elif summary is not None:
+            hardware[p] = summary
+        else:
+            plain.append(run)
+    for reason in skipped:
+        warn(f"report: left out {reason}")
+    if not plain and not hardware:
+        raise ValueError(f"no readable run with at least one query under {', '.join(map(str, roots))}")
     paths = []
     if plain:
-        runs = [load_run(p) for p in plain]
-        paths += write_report(runs, Path(out or run_root), budgets, log=log)
-        log(f"report: {len(runs)} runs from {run_root}")
+        paths += write_report(plain, Path(out), budgets, log=log)
+        log(f"report: {len(plain)} runs from {', '.join(map(str, roots))}")
     if hardware:
-        longest = max(len(loaded[p]["queries"]) for p in hardware)
+        longest = max(len(summary["queries"]) for summary in hardware.values())
         hw_budgets = budgets or [b for b in STANDARD_BUDGETS if b < longest] + [longest]
-        paths += write_hardware_report(hardware, Path(out or run_root), hw_budgets, log=log, root=run_root)
-        log(f"hardware report: {len(hardware)} runs made under a hardware metric, from {run_root}")
+        paths += write_hardware_report(list(hardware), Path(out), hw_budgets, log=log, roots=roots)
+        log(f"hardware report: {len(hardware)} runs made under a hardware metric")
     return paths

@@ -15,8 +15,8 @@ import argparse
 
 import torch
 
-from naslib_agnet.cli.config import load_config
-from naslib_agnet.cli.run_search import build, set_seed
+from naslib_agnet.experiments.config import load_config
+from naslib_agnet.experiments.runner import build, set_seed
 from naslib_agnet.spaces import sample_discrete
 
 CONFIG = "configs/agnet_hw_nb201_ImageNet16-120.yaml"

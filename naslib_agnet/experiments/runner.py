@@ -2,26 +2,27 @@
 
 The loop mirrors NASLib's ``Trainer.search`` for black-box optimizers (one
 ``new_epoch`` = one query, then ``train_statistics(report_incumbent=False)``), so the
-same optimizer object behaves here as under NASLib.
+same optimizer object behaves here as under NASLib. What the run folder already holds
+decides what happens (:mod:`.rundir`): a new run, a finished one left as it is, an
+interrupted one resumed, or a refusal.
 """
 from __future__ import annotations
 
 import random
-import sys
 import time
+from collections.abc import Callable
+from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
 import numpy as np
 import torch
 
-from ..bridge import NasBench101Space, NasBench201Space, make_nb101_dataset_api, make_nb201_dataset_api
-from .config import ConfigError, hardware_section, run_dir
-from .registry import get_optimizer_factory, implementation
-from .results import RunRecorder
-
-SPACES = {"nasbench201": (NasBench201Space, make_nb201_dataset_api),
-          "nasbench101": (NasBench101Space, make_nb101_dataset_api)}
+from .config import ConfigError, hardware_section, run_dir, run_identity
+from .progress import DEFAULT_EVERY, Progress
+from .registry import get_optimizer_factory, implementation, run_fingerprint
+from .rundir import RunLock, RunRecorder, inspect_run, move_aside, prepare_run_folder, refusal
+from .spaces import get_space
 
 
 def _oracle(dataset_api: dict[str, Any]):
@@ -38,20 +39,14 @@ def set_seed(seed: int) -> None:
 
 def build(config: dict[str, Any], data_dir: str | Path, baselines: str = "builtin"):
     """(optimizer, dataset_api) for a config; clear errors for unknown names."""
-    space_name = config["search_space"]
-    if space_name not in SPACES:
-        raise ConfigError(f"unknown search_space {space_name!r}; supported: {sorted(SPACES)}")
-    try:
-        factory = get_optimizer_factory(config["optimizer"], baselines)
-    except ValueError as exc:
-        raise ConfigError(str(exc)) from None
-    space_cls, make_api = SPACES[space_name]
-    dataset_api = make_api(data_dir, config["dataset"])
+    space = get_space(config["search_space"])
+    factory = get_optimizer_factory(config["optimizer"], baselines)
+    dataset_api = space.make_dataset_api(data_dir, config["dataset"])
     hardware = build_hardware(config, data_dir, _oracle(dataset_api))
     if hardware is not None:
         dataset_api["hardware"] = hardware
     optimizer = factory(config)
-    optimizer.adapt_search_space(space_cls(), dataset_api=dataset_api)
+    optimizer.adapt_search_space(space.space(), dataset_api=dataset_api)
     return optimizer, dataset_api
 
 
@@ -84,6 +79,7 @@ def hardware_record(hardware, oracle) -> dict[str, Any]:
               "table": hardware.table.source, "description": hardware.description,
               "feasible": f"{hardware.metric} <= limit; an unmeasured architecture is infeasible",
               "table_feasible_share": float(np.mean(feasible(metric, hardware.limit))),
+              "table_min": float(np.nanmin(metric)),
               "hypervolume_reference": {"val_acc": ref[0], hardware.metric: ref[1]},
               "table_hypervolume": hypervolume(val, metric, *ref)}
     try:
@@ -103,19 +99,68 @@ def start_search(config: dict[str, Any], data_dir: str | Path, baselines: str = 
     return build(config, data_dir, baselines)
 
 
-def run_search(config: dict[str, Any], data_dir: str | Path, progress: bool = True,
-               baselines: str = "builtin") -> Path:
-    """Run the configured search; returns the run folder holding errors.json and summary.json."""
+@dataclass
+class RunResult:
+    """What :func:`run_search` did: ``status`` ``ran`` (a new run), ``resumed`` (an interrupted run,
+    ``replayed`` recorded queries checked and kept) or ``skipped`` (already finished, left as it was)."""
+
+    path: Path
+    status: str
+    summary: dict[str, Any]
+    replayed: int = 0
+    moved_aside: Path | None = None  #: where ``force`` moved a conflicting run
+
+
+def run_search(config: dict[str, Any], data_dir: str | Path, *, baselines: str = "builtin", force: bool = False,
+               progress: str = "auto", every: int = DEFAULT_EVERY, command: str = "search",
+               log: Callable[[str], None] | None = None) -> RunResult:
+    """Run the configured search into its run folder (:func:`~.config.run_dir`), under the folder's
+    lock: a new run, a finished one skipped, an interrupted one resumed; a conflicting folder is
+    refused (:func:`~.rundir.refusal`) or, with ``force``, moved aside first. ``progress``: a
+    :class:`~.progress.Progress` mode; ``command``: the command named in messages; ``log``: start-up
+    notes (what is being loaded, a constraint nothing in the table meets)."""
+    import json
+
+    folder = run_dir(config)
+    prepare_run_folder(folder, config["out_dir"])
+    identity = run_identity(config, baselines)
+    fingerprint = run_fingerprint(config, baselines)
+    impl = implementation(config["optimizer"], baselines)
+    with RunLock(folder):
+        state = inspect_run(folder, identity, fingerprint, impl, int(config["search"]["epochs"]))
+        moved = None
+        if state.state == "conflict":
+            if not force:
+                raise refusal(state.reason, config, command)
+            moved = move_aside(folder)
+            state.state, state.queries = "new", []
+        if state.state == "finished":
+            return RunResult(folder, "skipped", state.summary or {})
+        _search(config, data_dir, folder, baselines, identity, fingerprint, state.queries, progress, every,
+                log or (lambda _: None))
+        summary = json.loads((folder / "summary.json").read_text())
+        return RunResult(folder, "resumed" if state.queries else "ran", summary, len(state.queries), moved)
+
+
+def _search(config: dict[str, Any], data_dir: str | Path, out: Path, baselines: str, identity: dict[str, Any],
+            fingerprint: dict[str, Any], recorded: list[dict[str, Any]], progress: str, every: int,
+            log: Callable[[str], None]) -> None:
+    log(f"loading {config['search_space']}/{config['dataset']} from {data_dir} ...")
     optimizer, dataset_api = start_search(config, data_dir, baselines)
-    out = run_dir(config)
     oracle = _oracle(dataset_api)
     hardware = dataset_api.get("hardware")
-    recorder = RunRecorder(out, config, splits=dict(oracle.splits),
-                           hardware=None if hardware is None else hardware_record(hardware, oracle),
-                           implementation=implementation(config["optimizer"], baselines))
+    record = None if hardware is None else hardware_record(hardware, oracle)
+    if record is not None and record["optimum"] is None:
+        log(f"warning: no architecture in the table meets {hardware.metric} <= {hardware.limit:g} (the table's "
+            f"smallest {hardware.metric} is {record['table_min']:g}); this run cannot find a feasible one")
+    recorder = RunRecorder(out, config, splits=dict(oracle.splits), hardware=record,
+                           implementation=implementation(config["optimizer"], baselines), identity=identity,
+                           fingerprint=fingerprint, recorded=recorded)
     recorder.trajectory["params"] = optimizer.get_model_size()
     epochs = int(config["search"]["epochs"])
-    bar = _progress(epochs, f"{config['optimizer']} {config['dataset']} seed {config['seed']}", progress)
+    bar = Progress(epochs, f"{config['optimizer']} {config['dataset']} seed {config['seed']}", progress, every)
+    if recorded:
+        bar.note(f"resuming: replaying the {len(recorded)} recorded queries under the same seed, checking each")
     optimizer.before_training()
     try:
         for epoch in range(epochs):
@@ -129,20 +174,18 @@ def run_search(config: dict[str, Any], data_dir: str | Path, progress: bool = Tr
                          metrics.get("test_acc"), stats, runtime,
                          metric=None if hardware is None else hardware.value(arch.get_hash()))
             recorder.write(finished=False, extra=_extras(optimizer))
-            bar.update(1)
-            bar.set_postfix(_postfix(recorder.queries[-1]))
+            bar.update(epoch + 1, _postfix(recorder.queries[-1]))
     finally:
         bar.close()
     optimizer.after_training()
     recorder.write(finished=True, extra=_extras(optimizer))
-    return out
 
 
-def _postfix(query: dict[str, Any]) -> dict[str, str]:
+def _postfix(query: dict[str, Any]) -> str:
     if "best_feasible_val_acc" not in query:
-        return {"best_val": f"{query['best_val_acc']:.2f}"}
+        return f"best val {query['best_val_acc']:.2f}"
     best = query["best_feasible_val_acc"]
-    return {"best_feasible_val": "none yet" if best is None else f"{best:.2f}"}
+    return "best feasible val " + ("none yet" if best is None else f"{best:.2f}")
 
 
 def _extras(optimizer) -> dict[str, Any]:
@@ -153,11 +196,4 @@ def _extras(optimizer) -> dict[str, Any]:
     return {"agnet": {"settings": search.settings.to_dict(), "retrain_s": t.retrain, "rank_fit_s": t.rank_fit,
                       "generate_s": t.generate,
                       "train_steps": t.steps, "latent_draws": t.latent_draws, "iterations": t.iterations,
-                      "random_fallbacks": optimizer.random_fallbacks,
-                      "generator_sha256": optimizer.generator_fingerprint}}
-
-
-def _progress(total: int, desc: str, enabled: bool):
-    from tqdm import tqdm
-
-    return tqdm(total=total, desc=desc, unit="query", disable=not enabled, file=sys.stderr, mininterval=1.0)
+                      "random_fallbacks": optimizer.random_fallbacks}}

@@ -1,18 +1,9 @@
-"""The optimizer registry behind ``optimizer: NAME`` in a config.
+"""NASLib's own black-box optimizers (RS, RE, LS, BANANAS, NPENAS) behind this package's run loop
+(``naslib-agnet run|compare --baselines naslib``).
 
-NASLib's runners hard-code their optimizers; here every optimizer is looked up by name:
-
-* the package's own entries (``agnet`` and the built-in baselines),
-* NASLib's classes for the baselines when NASLib is importable and ``baselines="naslib"``,
-* other projects' optimizers, registered with :func:`register_optimizer` or through the
-  entry-point group ``naslib_agnet.optimizers`` (``name = "package.module:Class"``).
-
-A factory takes the run config and returns an object with NASLib's ``MetaOptimizer``
-contract.
-
-NASLib's own baselines (``baselines="naslib"``) are wrapped in :class:`NASLibBaseline`,
-which hands them NASLib's ``NasBench201SearchSpace`` and NASLib's NB201 ``dataset_api``
-built from the same table, and reports their architectures back in this package's terms.
+:func:`naslib_baseline_factory` builds NASLib's class inside a :class:`NASLibBaseline`, which
+hands it NASLib's ``NasBench201SearchSpace`` and NASLib's NB201 ``dataset_api`` built from
+the same table, and reports its architectures back in this package's terms.
 """
 from __future__ import annotations
 
@@ -20,87 +11,35 @@ import copy
 import functools
 import sys
 from collections.abc import Callable
-from importlib import metadata
 from typing import Any
 
-ENTRY_POINT_GROUP = "naslib_agnet.optimizers"
+#: the optimizer names whose NASLib class ``--baselines naslib`` runs -> that class in ``naslib.optimizers``
 NASLIB_BASELINES = {"rs": "RandomSearch", "re": "RegularizedEvolution", "ls": "LocalSearch",
                     "bananas": "Bananas", "npenas": "Npenas"}
 
-Factory = Callable[[Any], Any]
-_REGISTRY: dict[str, Factory] = {}
 
-
-def register_optimizer(name: str, factory: Factory | None = None, *, replace: bool = False):
-    """Register ``factory(config) -> optimizer`` under ``name``; usable as a decorator."""
-
-    def add(obj: Factory) -> Factory:
-        if name in _REGISTRY and _REGISTRY[name] is not obj and not replace:
-            raise ValueError(f"an optimizer named {name!r} is already registered; pass replace=True to override it")
-        _REGISTRY[name] = obj
-        return obj
-
-    return add(factory) if factory is not None else add
-
-
-def implementation(name: str, baselines: str = "builtin") -> str:
-    """Whose code runs ``optimizer: name``: ``"naslib"`` (NASLib's own class, ``baselines="naslib"``)
-    or ``"builtin"`` (this package's, or a registered plugin's). Recorded in every summary.json."""
-    return "naslib" if baselines == "naslib" and name in NASLIB_BASELINES else "builtin"
-
-
-def _builtin() -> None:
-    from ..baselines import Bananas, LocalSearch, Npenas, RandomSearch, RegularizedEvolution
-    from ..bridge import AGNet, AGNetJoint
-
-    for name, cls in (("agnet", AGNet), ("agnet_joint", AGNetJoint), ("rs", RandomSearch), ("re", RegularizedEvolution), ("ls", LocalSearch),
-                      ("bananas", Bananas), ("npenas", Npenas)):
-        _REGISTRY.setdefault(name, cls)
-
-
-def _entry_points() -> dict[str, metadata.EntryPoint]:
-    return {ep.name: ep for ep in metadata.entry_points(group=ENTRY_POINT_GROUP)}
-
-
-def available_optimizers() -> list[str]:
-    _builtin()
-    return sorted(set(_REGISTRY) | set(_entry_points()))
-
-
-def get_optimizer_factory(name: str, baselines: str = "builtin") -> Factory:
-    """The factory for ``name``. ``baselines``: ``builtin`` or ``naslib`` (NASLib's own RS/RE/LS/BANANAS/NPENAS)."""
-    if baselines not in ("builtin", "naslib"):
-        raise ValueError(f"baselines must be 'builtin' or 'naslib', got {baselines!r}")
-    if implementation(name, baselines) == "naslib":
-        return naslib_baseline_factory(name)
-    _builtin()
-    if name in _REGISTRY:
-        return _REGISTRY[name]
-    eps = _entry_points()
-    if name in eps:
-        return eps[name].load()
-    raise ValueError(f"unknown optimizer {name!r}; available: {available_optimizers()}")
-
-
-# ------------------------------------------------------------------------- NASLib's own baselines
-def naslib_baseline_factory(name: str) -> Factory:
+def naslib_baseline_factory(name: str) -> Callable[[Any], "NASLibBaseline"]:
     """``factory(config)`` building NASLib's own ``name`` optimizer inside a :class:`NASLibBaseline`.
 
     Applies :func:`naslib_agnet.compat.apply_naslib_compat` first (NASLib does not import on
-    Python 3.11+/numpy 2 without it); a ValueError says how to get NASLib when it is missing.
+    Python 3.11+/numpy 2 without it) and says so on stderr; a ValueError says how to get NASLib
+    when it is missing.
     """
-    from ..compat import apply_naslib_compat, naslib_importable
+    from ..compat import apply_naslib_compat_announced, naslib_importable
 
     if not naslib_importable():
         raise ValueError(f"--baselines naslib needs NASLib importable (for {name!r}); put a checkout of "
                          "https://github.com/automl/NASLib (Develop branch) on PYTHONPATH or use --baselines builtin")
     try:
-        apply_naslib_compat()
+        apply_naslib_compat_announced("--baselines naslib")
         import naslib.optimizers as naslib_optimizers  # type: ignore[import-not-found]
     except Exception as exc:
         raise ValueError(f"--baselines naslib: NASLib is on the path but 'import naslib.optimizers' failed "
                          f"({type(exc).__name__}: {exc}); see docs/naslib.md for the packages it needs") from exc
-    return functools.partial(NASLibBaseline, getattr(naslib_optimizers, NASLIB_BASELINES[name]))
+    naslib_class = getattr(naslib_optimizers, NASLIB_BASELINES[name])
+    factory = functools.partial(NASLibBaseline, naslib_class)
+    factory.naslib_class = naslib_class  # type: ignore[attr-defined]  # for the run's code fingerprint
+    return factory
 
 
 def naslib_config(config: Any):

@@ -30,13 +30,13 @@ BUDGETS = (16, 32, 48, 96, 144, 192)
 
 def trial(job: tuple) -> dict:
     dataset, seed, data_dir, out_dir, queries, overrides = job
-    from naslib_agnet.cli.config import load_config
-    from naslib_agnet.cli.run_search import run_search
+    from naslib_agnet.experiments.config import load_config
+    from naslib_agnet.experiments.runner import run_search
 
     config = load_config(REPO / "configs" / f"agnet_nb201_{dataset}.yaml",
                          ["seed", str(seed), "out_dir", str(out_dir), "search.epochs", str(queries), *overrides])
     start = time.perf_counter()
-    run = run_search(config, data_dir, progress=False)
+    run = run_search(config, data_dir, progress="off").path
     wall = time.perf_counter() - start
     summary = json.loads((run / "summary.json").read_text())
     peak_mb = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024
@@ -47,7 +47,7 @@ def trial(job: tuple) -> dict:
 
 
 def mean_std(values: list[float]) -> str:
-    from naslib_agnet.cli.report import format_mean_std, mean_std as mean_and_std
+    from naslib_agnet.experiments.report import format_mean_std, mean_std as mean_and_std
 
     return format_mean_std(*mean_and_std(values))
 

@@ -20,7 +20,7 @@ import statistics
 import sys
 from pathlib import Path
 
-from naslib_agnet.cli.report import t_half_width
+from naslib_agnet.experiments.report import t_half_width
 
 DATASETS = ("cifar10", "cifar100", "ImageNet16-120")
 
