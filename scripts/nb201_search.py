@@ -16,7 +16,8 @@ record ``nb201_search_LABEL.json`` beside it. Run folders go to ``--out-dir`` (d
 
 ``--from-json RECORD`` runs nothing: it renders the section again from a run record (the
 settings come from the record's ``command``) and writes it between the record's markers in
-``--results``, e.g. ``python scripts/nb201_search.py --from-json docs/nb201_search_default.json``.
+the results file that command named (or ``--results``), e.g.
+``python scripts/nb201_search.py --from-json docs/nb201_search_default.json``.
 """
 from __future__ import annotations
 
@@ -34,6 +35,7 @@ from pathlib import Path
 REPO = Path(__file__).resolve().parents[1]
 DATASETS = ("cifar10", "cifar100", "ImageNet16-120")
 BUDGETS = (16, 32, 48, 96, 144, 192)
+DEFAULT_RESULTS = REPO / "docs" / "results.md"
 
 
 def trial(job: tuple) -> dict:
@@ -70,7 +72,9 @@ def build_parser() -> argparse.ArgumentParser:
     parser.add_argument("--jobs", type=int, default=2)
     parser.add_argument("--datasets", nargs="+", default=list(DATASETS))
     parser.add_argument("--out-dir", default=str(REPO / "runs" / "benchmark"))
-    parser.add_argument("--results", default=str(REPO / "docs" / "results.md"))
+    parser.add_argument("--results", default=None,
+                        help="markdown file of the section; the run record goes beside it (default: docs/results.md; "
+                             "with --from-json: the file the record's command named)")
     parser.add_argument("--label", default="default",
                         help="names the section of the results file this run (re)writes")
     parser.add_argument("--title", default="AG-Net on NAS-Bench-201", help="heading of a new section")
@@ -84,9 +88,10 @@ def main(argv: list[str] | None = None) -> int:
     parser = build_parser()
     args = parser.parse_args(argv)
     if args.from_json:
-        return from_json(parser, Path(args.from_json), Path(args.results))
+        return from_json(parser, Path(args.from_json), args.results)
     if not args.data_dir:
         parser.error("--data-dir is required (unless --from-json)")
+    args.results = args.results or str(DEFAULT_RESULTS)
 
     from naslib_agnet.benchmarks import load_nb201_oracle
 
@@ -114,8 +119,9 @@ def main(argv: list[str] | None = None) -> int:
     return 0
 
 
-def from_json(parser: argparse.ArgumentParser, record_path: Path, results_path: Path) -> int:
-    """Re-render a run record's section (its settings parsed from the recorded command) into ``results_path``."""
+def from_json(parser: argparse.ArgumentParser, record_path: Path, results_path: str | None) -> int:
+    """Re-render a run record's section (its settings parsed from the recorded command) into ``results_path``,
+    by default the results file the recorded command wrote to."""
     try:
         record = json.loads(record_path.read_text())
         command, results, optima = record["command"], record["results"], record["optima_val"]
@@ -131,7 +137,7 @@ def from_json(parser: argparse.ArgumentParser, record_path: Path, results_path: 
         total_min = record.get("total_wall_min")
     report = render(results, optima, run_args, command, total_min, record.get("platform"))
     print(report)
-    write_section(results_path, report, run_args.label, run_args.title)
+    write_section(Path(results_path or run_args.results or DEFAULT_RESULTS), report, run_args.label, run_args.title)
     return 0
 
 
