@@ -6,8 +6,11 @@ sampling under ``set_seed``), run one retraining (30 epochs, spec §7 settings f
 latent points z ~ U[-3, 3] and count the valid cells; also print the mean |edge logit| of
 those draws before and after the retraining and the largest change of a generator parameter.
 
-Usage: python benchmarks/hw_first_iteration.py --data-dir ../shared/data [--seeds 4] [KEY VALUE ...]
-e.g.   python benchmarks/hw_first_iteration.py --data-dir ../shared/data search.agnet_metric_weight 1.0
+Run from the repository root (it reads the config above by its relative path):
+
+    python scripts/hw_first_iteration.py --data-dir ../shared/data [--seeds 4] [KEY VALUE ...]
+    python scripts/hw_first_iteration.py --data-dir ../shared/data --seeds 6 search.agnet_metric_units limit
+    python scripts/hw_first_iteration.py --data-dir ../shared/data search.agnet_metric_weight 1.0
 """
 from __future__ import annotations
 

@@ -10,7 +10,7 @@ Per optimizer, over the finished runs under RUN_DIR (``naslib-agnet compare`` wi
   valid candidate evaluates one random architecture instead);
 * wall time of a run's search (median, min, max).
 
-Usage: python benchmarks/hw_runs_stats.py runs/hw_compare [--json docs/hw_runs_stats.json]
+Usage: python scripts/hw_runs_stats.py runs/hw_compare_g2500k [--json runs/hw_runs_stats_g2500k.json]
 """
 from __future__ import annotations
 

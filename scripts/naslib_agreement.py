@@ -16,17 +16,25 @@ different architectures among the queries (NASLib's BANANAS/NPENAS may evaluate 
 
 Needs NASLib importable (a Develop checkout on PYTHONPATH, see docs/naslib.md). Run
 folders go under ``--runs`` (finished runs are reused, so an interrupted check resumes);
-the results go to ``--json`` and, as a markdown table, to stdout and ``--md``. ``--builtin-set
-KEY VALUE ...`` gives the built-in runs extra settings (with ``--builtin-runs`` for their own
-folder); ``--naslib-runs`` reuses NASLib's runs from another check.
+the results go to ``--json`` (default ``runs/naslib_agreement.json``; paths in it are
+relative to the working folder) and, as a markdown table, to stdout and ``--md``.
+``--builtin-set KEY VALUE ...`` gives the built-in runs extra settings (with ``--builtin-runs``
+for their own folder); ``--naslib-runs`` reuses NASLib's runs from another check.
 
-    PYTHONPATH=/path/to/NASLib python benchmarks/naslib_agreement.py --data-dir ../shared/data \\
-        --runs /tmp/naslib-agreement --optimizers re ls --seeds 10
+    PYTHONPATH=../NASLib python scripts/naslib_agreement.py --data-dir ../shared/data \\
+        --runs runs/naslib-agreement --optimizers re ls --seeds 10
+
+``--from-json RECORD`` runs nothing and needs no NASLib: it prints the table again from the
+per-run results of a record this script wrote (``docs/naslib_agreement.json``,
+``docs/naslib_agreement_quirks.json``):
+
+    python scripts/naslib_agreement.py --from-json docs/naslib_agreement.json
 """
 from __future__ import annotations
 
 import argparse
 import json
+import os
 import platform
 import shlex
 import statistics
@@ -71,7 +79,7 @@ def run_one(optimizer: str, dataset: str, seed: int, impl: str, data_dir: str, o
     return {"optimizer": optimizer, "dataset": dataset, "seed": seed, "impl": impl,
             "best_val_acc": last["best_val_acc"], "best_test_acc": last["best_test_acc"], "distinct_archs": distinct,
             "search_time_s": summary["wall_time_s"], "elapsed_s": elapsed, "reused": reused,
-            "run_dir": str(summary_path.parent)}
+            "run_dir": os.path.relpath(summary_path.parent)}
 
 
 def finished(out: Path, optimizer: str, dataset: str, seed: int, overrides: list[str] = ()) -> bool:
@@ -143,14 +151,14 @@ def markdown(rows: list[dict], queries: int) -> str:
 
 def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
-    parser.add_argument("--data-dir", required=True)
-    parser.add_argument("--runs", required=True, help="folder for the run folders (outside the repository)")
+    parser.add_argument("--data-dir", help="benchmark data directory, e.g. ../shared/data (needed unless --from-json)")
+    parser.add_argument("--runs", help="folder for the run folders, e.g. runs/naslib-agreement (needed unless --from-json)")
     parser.add_argument("--optimizers", nargs="+", default=["re", "ls"], choices=["rs", "re", "ls", "bananas", "npenas"])
     parser.add_argument("--datasets", nargs="+", default=list(DATASETS))
     parser.add_argument("--seeds", type=int, default=10, help="seeds 0..N-1")
     parser.add_argument("--first-seed", type=int, default=0)
     parser.add_argument("--queries", type=int, default=192, help="queries per run (search.epochs)")
-    parser.add_argument("--json", default=str(REPO / "docs" / "naslib_agreement.json"))
+    parser.add_argument("--json", default=str(REPO / "runs" / "naslib_agreement.json"))
     parser.add_argument("--md", default=None, help="also write the markdown table to this file")
     parser.add_argument("--builtin-set", nargs="+", default=[], metavar="KEY VALUE",
                         help="NASLib-style overrides for the built-in runs only, e.g. search.naslib_quirks true")
@@ -159,7 +167,13 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--naslib-runs", default=None, help="folder of NASLib's runs (default: RUNS/naslib)")
     parser.add_argument("--report-only", action="store_true",
                         help="run nothing: aggregate the (optimizer, dataset, seed) cells both implementations finished")
+    parser.add_argument("--from-json", metavar="RECORD",
+                        help="run nothing, without NASLib: print the table again from a record's per-run results")
     args = parser.parse_args(argv)
+    if args.from_json:
+        return from_json(Path(args.from_json), args.md)
+    if not args.data_dir or not args.runs:
+        parser.error("--data-dir and --runs are required (unless --from-json)")
 
     import torch
 
@@ -200,15 +214,30 @@ def main(argv: list[str] | None = None) -> int:
     table = markdown(rows, args.queries)
     import naslib  # noqa: F401 - imported by the runs; its location is recorded
 
-    payload = {"command": "python benchmarks/naslib_agreement.py " + " ".join(shlex.quote(a) for a in (argv or sys.argv[1:])),
+    payload = {"command": "python scripts/naslib_agreement.py " + " ".join(shlex.quote(a) for a in (argv or sys.argv[1:])),
                "queries": args.queries, "target_abs_diff": TARGET, "metric": "best validation accuracy (%) among "
-               "the first N queries, mean ± sample std over seeds", "naslib_path": str(Path(naslib.__file__).parent),
+               "the first N queries, mean ± sample std over seeds", "naslib_path": os.path.relpath(Path(naslib.__file__).parent),
                "compat_patches": applied_patches(), "python": platform.python_version(),
                "elapsed_s": time.perf_counter() - start, "rows": rows, "runs": results}
+    Path(args.json).parent.mkdir(parents=True, exist_ok=True)
     Path(args.json).write_text(json.dumps(payload, indent=1))
     if args.md:
         Path(args.md).write_text(table + "\n")
     print(table)
+    return 0
+
+
+def from_json(record_path: Path, md: str | None) -> int:
+    """Print (and with ``md`` write) the table of a record again from its per-run results."""
+    try:
+        record = json.loads(record_path.read_text())
+        results, queries = record["runs"], record["queries"]
+    except (OSError, ValueError, KeyError, TypeError) as exc:
+        raise SystemExit(f"{record_path}: not a record of scripts/naslib_agreement.py ({exc})") from exc
+    table = markdown(aggregate(results), queries)
+    if md:
+        Path(md).write_text(table + "\n")
+    print(f"Command: `{record['command']}`\n\n{table}")
     return 0
 
 

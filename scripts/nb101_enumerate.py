@@ -6,7 +6,7 @@ enumerated hashes contain all hashes of ``nasbench101/nb101_20k_val.csv`` and of
 ``nasbench101/nasbench_only108_30archs.pkl`` (and whether the stored matrices/ops of
 the 30 cells equal the enumeration's canonical cells). Writes the figures as JSON.
 
-    python benchmarks/nb101_enumerate.py --data-dir ../shared/data --out docs/nb101_enumerate.json
+    python scripts/nb101_enumerate.py --data-dir ../shared/data [--out runs/nb101_enumerate.json]
 """
 from __future__ import annotations
 
@@ -31,7 +31,8 @@ def main(argv=None) -> int:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--data-dir", default=str(REPO.parent / "shared" / "data"),
                         help="folder holding nasbench101/ (default: ../shared/data)")
-    parser.add_argument("--out", default=str(REPO / "docs" / "nb101_enumerate.json"), help="JSON output file")
+    parser.add_argument("--out", default=str(REPO / "runs" / "nb101_enumerate.json"),
+                        help="JSON output file (default: runs/nb101_enumerate.json)")
     parser.add_argument("--processes", type=int, default=min(2, os.cpu_count() or 1))
     parser.add_argument("--no-progress", action="store_true")
     args = parser.parse_args(argv)

@@ -1,6 +1,6 @@
 """How the NB101 runner space behaves on a table: neighbourhood sizes, where mutations land, sampling.
 
-    python benchmarks/nb101_space_stats.py --data-dir ../shared/data [--dataset cifar10-20k] [--cells 300]
+    python scripts/nb101_space_stats.py --data-dir ../shared/data [--dataset cifar10-20k] [--cells 300]
 
 For ``--cells`` random table cells (seed 0): the size of the table-restricted neighbourhood
 (``get_nbhd``) next to the unrestricted one-edit neighbourhood, and the vertex count and

@@ -3,12 +3,12 @@
 the table optimum is among them, and whether the predictor (or ranker) ranks them (Spearman
 correlation of its score with the true val accuracy of the candidates).
 
-The trial is the one ``benchmarks/nb201_search.py`` runs for the same dataset, seed and overrides
+The trial is the one ``scripts/nb201_search.py`` runs for the same dataset, seed and overrides
 (same config file, same initial sample, same random streams), so a trial of a results file can be
 traced query for query.
 
-    python benchmarks/nb201_diagnose.py --data-dir ../shared/data --dataset cifar10 --seed 0
-    python benchmarks/nb201_diagnose.py --data-dir ../shared/data --dataset cifar100 --seed 1 \\
+    python scripts/nb201_diagnose.py --data-dir ../shared/data --dataset cifar10 --seed 0
+    python scripts/nb201_diagnose.py --data-dir ../shared/data --dataset cifar100 --seed 1 \\
         search.agnet_predictor_input generated+encoding
 """
 from __future__ import annotations

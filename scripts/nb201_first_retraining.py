@@ -7,10 +7,12 @@ scored by val accuracy, then one retraining with the given settings (spec: 30 ep
 z ~ U[-3, 3] as the candidate step makes them. Printed per seed: how many draws decode to a
 valid cell, and how many distinct valid cells not in the initial sample they give (the pool the
 100 candidates come from). Compares generator weights files side by side, e.g. the shipped
-weights against an older or shorter-pretrained file:
+weights against an older or shorter-pretrained file, such as the 300 k-sample generator
+shipped before commit 15df730 (docs/decisions.md):
 
-    python benchmarks/nb201_first_retraining.py --data-dir ../shared/data --seeds 8 \\
-        --generator default --generator /tmp/gen300k.pt [KEY=VALUE settings ...]
+    mkdir -p runs && git show 00a4d97:naslib_agnet/weights/nasbench201_generator.pt > runs/gen300k.pt
+    python scripts/nb201_first_retraining.py --data-dir ../shared/data --seeds 8 \\
+        --generator default --generator runs/gen300k.pt [KEY=VALUE settings ...]
 """
 from __future__ import annotations
 

@@ -1,5 +1,5 @@
 #!/usr/bin/env python
-"""Pool runs of ``benchmarks/nb201_search.py`` over seed sets and compare settings seed by seed.
+"""Pool runs of ``scripts/nb201_search.py`` over seed sets and compare settings seed by seed.
 
 Each argument is ``NAME=FILE``: a JSON file written by ``nb201_search.py`` (``docs/nb201_search_*.json``)
 and the name of the settings it ran. Files of one name are pooled (their seeds must not overlap).
@@ -8,8 +8,8 @@ trials found the table optimum, per file and pooled; for the first two names it 
 difference over the seeds both ran (a seed fixes the initial sample, so the pairs share it) with
 a 95 % Student-t interval. The table goes to stdout and, with ``--out``, to a markdown file.
 
-    python benchmarks/nb201_seed_sets.py default=docs/nb201_search_default.json \\
-        encoding=docs/nb201_search_encoding.json --out docs/nb201_seed_sets.md
+    python scripts/nb201_seed_sets.py default=docs/nb201_search_default.json \\
+        ranker_its=docs/nb201_search_ranker_its.json [--out runs/nb201_seed_sets.md]
 """
 from __future__ import annotations
 
@@ -33,7 +33,7 @@ def load(spec: str) -> tuple[str, Path, dict]:
         data = json.loads(path.read_text())
         data["results"], data["optima_val"]  # noqa: B018 - the two keys this script reads
     except (OSError, ValueError, KeyError, TypeError) as exc:
-        raise SystemExit(f"{path}: not a results file of benchmarks/nb201_search.py ({exc})") from exc
+        raise SystemExit(f"{path}: not a results file of scripts/nb201_search.py ({exc})") from exc
     return name, path, data
 
 
@@ -98,7 +98,7 @@ def main(argv: list[str] | None = None) -> int:
             half = t_half_width(diffs)
             cells.append(f"{mean:+.3f} [{mean - half:+.3f}, {mean + half:+.3f}] (n={len(diffs)})")
         lines += ["| " + " | ".join(DATASETS) + " |", "|" + "---|" * len(DATASETS), "| " + " | ".join(cells) + " |"]
-    command = "python benchmarks/nb201_seed_sets.py " + shlex.join(args.runs)
+    command = "python scripts/nb201_seed_sets.py " + shlex.join(args.runs)
     if args.out:
         command += " --out " + shlex.quote(args.out)
     text = f"Command: `{command}`\n\n" + "\n".join(lines) + "\n"
