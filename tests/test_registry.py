@@ -71,3 +71,34 @@ def test_implementation_names_whose_code_runs():
     assert implementation("bananas", "naslib") == "naslib" and implementation("rs", "naslib") == "naslib"
     assert implementation("bananas") == "builtin" and implementation("bananas", "builtin") == "builtin"
     assert implementation("agnet", "naslib") == "builtin"  # AG-Net is this package's in either mode
+
+
+def test_a_plugin_optimizer_declares_its_keys_and_takes_overrides(monkeypatch, tmp_path, data_dir):
+    """A registered optimizer's CONFIG_DEFAULTS are config keys (overrides accepted, types checked, its
+    own check_config run); another optimizer's keys do not make its runs differ."""
+    from naslib_agnet.baselines import RandomSearch
+    from naslib_agnet.experiments.config import ConfigError, load_config, run_identity
+
+    monkeypatch.setattr(registry, "_REGISTRY", dict(registry._REGISTRY))
+
+    @registry.register_optimizer("my_rs")
+    class MyRS(RandomSearch):
+        CONFIG_DEFAULTS = {"my_rs_draws": 3}
+
+        @classmethod
+        def check_config(cls, config):
+            if config["search"]["my_rs_draws"] < 1:
+                raise ValueError("search.my_rs_draws must be >= 1")
+
+    cfg = load_config(CONFIG, ["optimizer", "my_rs", "search.my_rs_draws", "5"])
+    assert cfg["search"]["my_rs_draws"] == 5 and cfg["search"]["fidelity"] == -1
+    with pytest.raises(ConfigError, match="'search.my_rs_draws' must be of type int"):
+        load_config(CONFIG, ["optimizer", "my_rs", "search.my_rs_draws", "many"])
+    with pytest.raises(ConfigError, match="my_rs_draws must be >= 1"):
+        load_config(CONFIG, ["optimizer", "my_rs", "search.my_rs_draws", "0"])
+    with pytest.raises(ConfigError, match="'search.my_rs_draws' is not a config key"):
+        load_config(CONFIG, ["search.my_rs_draws", "5"])  # optimizer agnet: not one of its keys
+    identity = run_identity(cfg)["search"]
+    assert "my_rs_draws" in identity and "agnet_lr" not in identity and "fidelity" in identity
+    assert main(["run", "--config-file", str(CONFIG), "--data-dir", str(data_dir), "--quiet", "optimizer", "my_rs",
+                 "out_dir", str(tmp_path), "search.epochs", "4", "search.my_rs_draws", "2"]) == 0

@@ -42,6 +42,10 @@ def _data_dir(arg: str | None) -> str:
     if not data_dir:
         raise ConfigError(f"no benchmark data directory: pass --data-dir DIR (the folder holding "
                           f"nasbench201/nb201_accuracies.csv) or set {DATA_ENV}")
+    if not Path(data_dir).expanduser().is_dir():
+        what = "is not a directory" if Path(data_dir).expanduser().exists() else "does not exist"
+        raise ConfigError(f"benchmark data directory {Path(data_dir).expanduser().absolute()} {what}; pass "
+                          f"--data-dir DIR (the folder holding nasbench201/nb201_accuracies.csv) or set {DATA_ENV}")
     return data_dir
 
 

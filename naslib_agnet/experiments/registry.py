@@ -11,7 +11,7 @@ NASLib's runners hard-code their optimizers; here every optimizer is looked up b
 A factory takes the run config and returns an object with NASLib's ``MetaOptimizer``
 contract. It may declare, as attributes (a class's ``ClassVar`` s):
 
-* ``CONFIG_DEFAULTS``: the ``search.*`` keys it reads, with their defaults. These are the
+* ``CONFIG_DEFAULTS`` (or ``config_defaults()``): the ``search.*`` keys it reads, with their defaults. These are the
   config's defaults for the keys, so ``KEY VALUE`` overrides of them are accepted;
 * ``check_config(config)``: raises ValueError for values it cannot run with (called when
   the config is loaded, so a bad value stops the run before anything is written);
@@ -106,11 +106,12 @@ def _declared(name: str) -> Factory:
 
 
 def optimizer_defaults(name: str, baselines: str = "builtin") -> dict[str, Any]:
-    """The ``search.*`` keys ``name`` reads, with their defaults (its ``CONFIG_DEFAULTS``)."""
-    defaults = getattr(_declared(name), "CONFIG_DEFAULTS", None)
-    if callable(defaults):
-        defaults = defaults()
-    return dict(defaults or {})
+    """The ``search.*`` keys ``name`` reads, with their defaults: its ``config_defaults()`` (a
+    :class:`~naslib_agnet.bridge.blackbox.BlackBoxOptimizer` merges ``CONFIG_DEFAULTS`` along its bases),
+    else its ``CONFIG_DEFAULTS``."""
+    factory = _declared(name)
+    merged = getattr(factory, "config_defaults", None)
+    return dict(merged() if callable(merged) else getattr(factory, "CONFIG_DEFAULTS", None) or {})
 
 
 def check_optimizer_config(config: dict[str, Any], baselines: str = "builtin") -> None:

@@ -93,7 +93,7 @@ def hardware_record(hardware, oracle) -> dict[str, Any]:
 
 def start_search(config: dict[str, Any], data_dir: str | Path, baselines: str = "builtin"):
     """Seed everything and build (optimizer, dataset_api): the start of every run, and what a script
-    that steps a run itself (``benchmarks/nb201_diagnose.py``) calls to replay it exactly."""
+    that steps a run itself (``scripts/nb201_diagnose.py``) calls to replay it exactly."""
     set_seed(int(config["seed"]))
     torch.set_num_threads(1)  # tiny networks: one thread is fastest and lets runs go side by side
     return build(config, data_dir, baselines)

@@ -14,7 +14,7 @@ output has to grow to several units, and the gradient that reaches the generator
 its input pushes the generator's logits far out: after the first 30-epoch retraining on
 edgegpu 4 ms, 0, 1, 0, 930, 0 and 0 of 1,000 latent draws decode to valid cells for seeds
 0-5; with metric / limit 948, 883, 885, 975, 937 and 985
-(``python benchmarks/hw_first_iteration.py --data-dir ../shared/data --seeds 6
+(``python scripts/hw_first_iteration.py --data-dir ../shared/data --seeds 6
 [search.agnet_metric_units limit]``).
 """
 from __future__ import annotations
