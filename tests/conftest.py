@@ -1,10 +1,19 @@
-"""Shared fixtures: the benchmark data directory (CI: ../shared/data), never skipped when missing."""
+"""Shared fixtures: the benchmark data directory (CI: ../shared/data), never skipped when missing.
+
+Where NASLib is importable (a checkout on PYTHONPATH, docs/naslib.md), the session applies
+naslib_agnet.compat's patches and imports NASLib before any test module imports the bridge, as a
+NASLib user does, so that the bridge binds to NASLib's MetaOptimizer; elsewhere nothing is patched."""
 from __future__ import annotations
 
 import os
 from pathlib import Path
 
 import pytest
+
+from naslib_agnet.compat import apply_naslib_compat, naslib_importable
+
+if naslib_importable():
+    apply_naslib_compat()
 
 REPO = Path(__file__).resolve().parents[1]
 

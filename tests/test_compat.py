@@ -201,3 +201,26 @@ def test_apply_on_a_fake_naslib_package(clean, tmp_path, monkeypatch):
     finally:
         for name in [n for n in sys.modules if n == "naslib" or n.startswith("naslib.")]:
             del sys.modules[name]
+
+
+def test_the_bridge_exports_why_naslib_is_not_bound():
+    from naslib_agnet.bridge import NASLIB_AVAILABLE, NASLIB_IMPORT_ERROR
+
+    assert NASLIB_IMPORT_ERROR is None or not NASLIB_AVAILABLE
+
+
+def test_importing_the_bridge_leaves_a_naslib_on_the_path_alone(tmp_path):
+    """A (fake) naslib package on the path: importing the bridge imports nothing of it and patches nothing."""
+    import os
+    import subprocess
+    import sys
+
+    pkg = tmp_path / "naslib"
+    pkg.mkdir()
+    (pkg / "__init__.py").write_text("raise RuntimeError('naslib was imported')\n")
+    code = ("import sys, naslib_agnet.bridge as b\nfrom naslib_agnet.compat import applied_patches\n"
+            "print('naslib' in sys.modules, applied_patches(), b.NASLIB_AVAILABLE)")
+    done = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, timeout=120, cwd=tmp_path,
+                          env={**os.environ, "PYTHONPATH": os.pathsep.join([str(tmp_path), *sys.path])})
+    assert done.returncode == 0, done.stderr
+    assert done.stdout.strip() == "False {} False"

@@ -13,7 +13,6 @@ Run it with NASLib (see docs/naslib.md):
 from __future__ import annotations
 
 import json
-import math
 import os
 from pathlib import Path
 from types import SimpleNamespace
@@ -95,7 +94,8 @@ def check_errors(cfg, trajectory, result, optimizer_name, oracle):
         assert 0 < val <= 100 and val in table_vals
     # NASLib's NB201 query answers TEST_ACCURACY from the validation split (naslib-notes 3.1)
     assert trajectory["test_acc"] == trajectory["valid_acc"]
-    assert all(math.isnan(v) for v in trajectory["train_acc"])  # not in the table: NaN, never made up
+    # not in the table: -1, NASLib's "unavailable", as in this project's own errors.json (never NaN, never made up)
+    assert trajectory["train_acc"] == [-1] * QUERIES and trajectory["train_time"] == [-1] * QUERIES
     assert all(t >= 0 for t in trajectory["runtime"])
     assert isinstance(trajectory["params"], float)
     # report_incumbent=False: the trajectory holds the latest architectures; evaluate() queries the incumbent
@@ -166,3 +166,65 @@ def test_run_with_naslib_baselines_matches_builtin_re(data_dir, tmp_path, nl):
     assert all(q["test_acc"] is not None for q in naslib) and any(q["test_acc"] != q["val_acc"] for q in naslib)
     assert [q["arch"] for q in naslib] == [q["arch"] for q in builtin]
     assert summaries["builtin"]["implementation"] == "builtin" and summaries["naslib"]["implementation"] == "naslib"
+
+
+def _python(code: str, tmp_path: Path) -> str:
+    import subprocess
+    import sys
+
+    done = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, timeout=300, cwd=tmp_path,
+                          env={**os.environ, "PYTHONPATH": os.pathsep.join(sys.path)})
+    assert done.returncode == 0, done.stderr
+    return done.stdout + done.stderr
+
+
+def test_importing_the_bridge_neither_imports_nor_patches_naslib(tmp_path):
+    out = _python("import sys, naslib_agnet.bridge as b\nfrom naslib_agnet.compat import applied_patches\n"
+                  "print('naslib imported:', 'naslib' in sys.modules, 'patches:', applied_patches(), "
+                  "'bound:', b.NASLIB_AVAILABLE, b.NASLIB_IMPORT_ERROR)", tmp_path)
+    assert "naslib imported: False patches: {} bound: False None" in out
+
+
+def test_baselines_naslib_says_which_patches_it_applies(data_dir, tmp_path):
+    import subprocess
+    import sys
+
+    config = Path(__file__).resolve().parents[1] / "configs" / "agnet_nb201_cifar10.yaml"
+    done = subprocess.run([sys.executable, "-m", "naslib_agnet.cli.main", "run", "--config-file", str(config),
+                           "--data-dir", str(data_dir), "--quiet", "--baselines", "naslib", "optimizer", "rs",
+                           "out_dir", str(tmp_path), "search.epochs", "3"], capture_output=True, text=True,
+                          timeout=300, env={**os.environ, "PYTHONPATH": os.pathsep.join(sys.path)})
+    assert done.returncode == 0, done.stderr
+    lines = [line for line in done.stderr.splitlines() if "naslib_agnet.compat patches" in line]
+    assert len(lines) == 1 and "--baselines naslib imports NASLib" in lines[0]
+    assert "collections-abc-aliases" in lines[0] and "hashes-python-ints" in lines[0]
+    # and the built-in baselines do not touch NASLib at all
+    done = subprocess.run([sys.executable, "-m", "naslib_agnet.cli.main", "run", "--config-file", str(config),
+                           "--data-dir", str(data_dir), "--quiet", "optimizer", "rs", "out_dir",
+                           str(tmp_path / "builtin"), "search.epochs", "3"], capture_output=True, text=True,
+                          timeout=300, env={**os.environ, "PYTHONPATH": os.pathsep.join(sys.path)})
+    assert done.returncode == 0 and "compat" not in done.stderr
+
+
+def test_naslib_config_parser_takes_agnet_overrides_after_add_agnet_defaults(nl, tmp_path):
+    """NASLib's get_config_from_args refuses an override of a key the file does not list; a file
+    completed by add_agnet_defaults lists every AG-Net key, and AGNet reads the override."""
+    import yaml
+    from naslib import utils
+
+    from naslib_agnet.bridge import AGNet, add_agnet_defaults
+
+    plain = {"seed": 0, "optimizer": "agnet", "search_space": "nasbench201", "dataset": "cifar10",
+             "out_dir": str(tmp_path / "run"), "config_id": 0, "search": {"epochs": 20, "checkpoint_freq": 5000}}
+    mine = tmp_path / "mine.yaml"
+    mine.write_text(yaml.safe_dump(plain))
+    args = utils.parse_args(args=["--config-file", str(mine), "search.agnet_top_k", "8"])
+    with pytest.raises(KeyError, match="agnet_top_k"):
+        utils.get_config_from_args(args, config_type="bbo-bs")
+    completed = tmp_path / "mine_agnet.yaml"
+    completed.write_text(add_agnet_defaults(utils.load_config(str(mine))).dump())
+    args = utils.parse_args(args=["--config-file", str(completed), "search.agnet_top_k", "8",
+                                  "search.agnet_lr", "0.0005"])
+    config = utils.get_config_from_args(args, config_type="bbo-bs")
+    settings = AGNet(config).settings
+    assert (settings.top_k, settings.lr, settings.num_init) == (8, 0.0005, 16)

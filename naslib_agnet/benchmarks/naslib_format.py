@@ -9,14 +9,16 @@ last element of those lists (``epoch=-1``).
 What is written here: ``eval_acc1es = [validation accuracy]`` from the table (one entry:
 the final epoch; no learning curves exist in the data directory). Everything the table
 does not have (training accuracy and losses, evaluation loss, FLOPs, parameters,
-latency, training time) is NaN, never a made-up value. NASLib answers both
+latency, training time) is -1, NASLib's own marker for "unavailable" (what its queries
+return for a metric a benchmark lacks), never a made-up value: NASLib's ``errors.json``
+then holds -1 there, as this project's does (NaN would be written as a bare ``NaN``, which
+strict JSON readers refuse). NASLib answers both
 VAL_ACCURACY and TEST_ACCURACY from ``eval_acc1es``, so a NASLib run on these files
 reports the validation accuracy as its "test accuracy"; this project's result files
 take the true test accuracy from the table instead.
 """
 from __future__ import annotations
 
-import math
 import os
 import pickle
 from pathlib import Path
@@ -25,7 +27,7 @@ from .nasbench201 import (NB201_DATASETS, NB201_PICKLE_NAMES, _PICKLE_DS_KEY, _c
                           nb201_op_indices_to_arch_str)
 from .tabular import TabularOracle
 
-_NAN = math.nan
+UNAVAILABLE = -1  #: NASLib's value of a metric a benchmark does not have
 
 
 def nb201_naslib_data(oracle: TabularOracle, dataset: str) -> dict:
@@ -35,8 +37,10 @@ def nb201_naslib_data(oracle: TabularOracle, dataset: str) -> dict:
     data = {}
     for key, val in zip(oracle.keys(), vals.tolist()):
         data[nb201_op_indices_to_arch_str(key)] = {ds_key: {
-            "train_losses": [_NAN], "eval_losses": [_NAN], "train_acc1es": [_NAN], "eval_acc1es": [val],
-            "cost_info": {"flops": _NAN, "params": _NAN, "latency": _NAN, "train_time": _NAN}}}
+            "train_losses": [UNAVAILABLE], "eval_losses": [UNAVAILABLE], "train_acc1es": [UNAVAILABLE],
+            "eval_acc1es": [val],
+            "cost_info": {"flops": UNAVAILABLE, "params": UNAVAILABLE, "latency": UNAVAILABLE,
+                          "train_time": UNAVAILABLE}}}
     return data
 
 

@@ -52,6 +52,26 @@ def settings_from_config(config) -> AGNetSettings:
     return AGNetSettings.from_mapping(values)
 
 
+def add_agnet_defaults(config, optimizer: type | None = None):
+    """Add every ``search.agnet_*`` key that a NASLib config (fvcore ``CfgNode`` or dict) lacks, at its
+    default; returns the config (changed in place). NASLib's ``get_config_from_args`` accepts a
+    ``KEY VALUE`` override only for a key the config file lists, with a value of the listed type:
+    write the completed config to a file and give NASLib that one (docs/naslib.md §2)::
+
+        cfg = add_agnet_defaults(naslib.utils.load_config("my_bbo.yaml"))
+        Path("my_bbo_agnet.yaml").write_text(cfg.dump())
+    """
+    defaults = (optimizer or AGNet).config_defaults()
+    search = _get(config, "search")
+    if search is None:
+        search = type(config)() if not isinstance(config, dict) else {}
+        config["search"] = search
+    for key, value in defaults.items():
+        if key.startswith(CONFIG_PREFIX) and key not in search:
+            search[key] = value
+    return config
+
+
 class _Checkpoint(torch.nn.Module):
     """The small module handed to NASLib's checkpointer: the current generator and predictor.
     (The ranker of ``predictor_input="generated+encoding"`` is refitted from the observations

@@ -105,7 +105,7 @@ def cmd_export_naslib(args: argparse.Namespace) -> int:
     for path in export_nb201_naslib(_data_dir(args.data_dir), args.to):
         print(f"wrote {path}")
     print("NASLib's NB201 layout: eval_acc1es holds the table's validation accuracy; metrics the table lacks "
-          "are NaN. Put the files in NASLib's naslib/data folder.")
+          "are -1 (NASLib's 'unavailable'). Put the files in NASLib's naslib/data folder.")
     return 0
 
 
