@@ -67,7 +67,6 @@ class Cell:
     config: dict[str, Any]
     out: Path
     state: str = "new"  # new | finished | resume | conflict (then replaced with force)
-    recorded: list[dict[str, Any]] = field(default_factory=list)
     task: str | None = None
 
     @property
@@ -232,7 +231,7 @@ def classify(cell: Cell, baselines: str = "builtin") -> str:
 
     state = inspect_run(cell.out, run_identity(cell.config, baselines), run_fingerprint(cell.config, baselines),
                         implementation(cell.optimizer, baselines), int(cell.config["search"]["epochs"]))
-    cell.state, cell.recorded = state.state, state.queries
+    cell.state = state.state
     return state.reason
 
 
