@@ -231,9 +231,12 @@ def apply_naslib_compat(import_naslib: bool = True) -> list[str]:
 
 def apply_naslib_compat_announced(why: str) -> list[str]:
     """:func:`apply_naslib_compat` for a command that needs NASLib (``why``, e.g. ``--baselines naslib``):
-    prints one line on stderr naming the patches it applied (nothing when there were none)."""
+    prints one line on stderr naming the patches it applied (nothing when there were none, and nothing
+    in a worker process of ``compare``, whose parent has said it already)."""
+    import multiprocessing
+
     applied = apply_naslib_compat()
-    if applied:
+    if applied and multiprocessing.parent_process() is None:
         print(f"naslib-agnet: {why} imports NASLib; applied the naslib_agnet.compat patches {', '.join(applied)} "
               "to this process (docs/naslib.md)", file=sys.stderr, flush=True)
     return applied

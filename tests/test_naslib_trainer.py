@@ -228,3 +228,19 @@ def test_naslib_config_parser_takes_agnet_overrides_after_add_agnet_defaults(nl,
     config = utils.get_config_from_args(args, config_type="bbo-bs")
     settings = AGNet(config).settings
     assert (settings.top_k, settings.lr, settings.num_init) == (8, 0.0005, 16)
+
+
+def test_compare_baselines_naslib_announces_the_patches_once(data_dir, tmp_path):
+    """The grid's parent says it once; its worker processes apply the patches silently."""
+    import subprocess
+    import sys
+
+    config = Path(__file__).resolve().parents[1] / "configs" / "compare_nb201.yaml"
+    done = subprocess.run([sys.executable, "-m", "naslib_agnet.cli.main", "compare", "--config-file", str(config),
+                           "--data-dir", str(data_dir), "--baselines", "naslib", "--jobs", "2", "out_dir",
+                           str(tmp_path), "compare.optimizers", "[rs, re]", "compare.datasets", "[cifar10]",
+                           "compare.seeds", "2", "search.epochs", "3", "compare.budgets", "[3]"],
+                          capture_output=True, text=True, timeout=600,
+                          env={**os.environ, "PYTHONPATH": os.pathsep.join(sys.path)})
+    assert done.returncode == 0, done.stderr
+    assert done.stderr.count("naslib_agnet.compat patches") == 1, done.stderr
