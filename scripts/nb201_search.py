@@ -46,9 +46,11 @@ def trial(job: tuple) -> dict:
     config = load_config(REPO / "configs" / f"agnet_nb201_{dataset}.yaml",
                          ["seed", str(seed), "out_dir", str(out_dir), "search.epochs", str(queries), *overrides])
     start = time.perf_counter()
-    run = run_search(config, data_dir, progress="off").path
+    result = run_search(config, data_dir, progress="off")
     wall = time.perf_counter() - start
-    summary = json.loads((run / "summary.json").read_text())
+    if result.status == "skipped":  # a finished run from before: its accuracies, but not this trial's time
+        return {"dataset": dataset, "seed": seed, "skipped": str(result.path)}
+    summary = result.summary
     peak_mb = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024
     return {"dataset": dataset, "seed": seed, "wall_s": wall, "peak_rss_mb": peak_mb,
             "best_val": [q["best_val_acc"] for q in summary["queries"]],
@@ -102,6 +104,12 @@ def main(argv: list[str] | None = None) -> int:
     results = []
     with mp.get_context("spawn").Pool(args.jobs, maxtasksperchild=1) as pool:
         for res in pool.imap_unordered(trial, jobs):
+            if "skipped" in res:
+                pool.terminate()
+                print(f"nb201_search.py: {res['skipped']} holds a finished run of these settings; this script "
+                      "times fresh runs, so it does not reuse them: give another --out-dir, or delete "
+                      f"{args.out_dir}", file=sys.stderr)
+                return 2
             results.append(res)
             print(f"[{len(results)}/{len(jobs)}] {res['dataset']} seed {res['seed']}: best val "
                   f"{res['best_val'][-1]:.2f} test {res['best_test'][-1]:.2f} in {res['wall_s']:.1f} s, "
