@@ -311,3 +311,153 @@ def test_the_printed_time_says_what_it_covers(tmp_path, data_dir, capsys):
     assert search(tmp_path, data_dir) == 0
     out = capsys.readouterr().out
     assert "search time" in out and "the whole command took" in out
+
+
+# ------------------------------------------------------------------------ review findings (issue 13)
+def test_a_damaged_or_foreign_record_is_refused_not_overwritten(tmp_path, data_dir, capsys):
+    assert search(tmp_path, data_dir) == 0
+    folder = run_folder(tmp_path)
+    for damage in ("{truncated", json.dumps({"queries": {"not": "a list"}, "identity": None})):
+        (folder / "summary.json").write_text(damage)
+        before = snapshot(folder)
+        assert search(tmp_path, data_dir) == 2
+        assert "cannot be read" in capsys.readouterr().err and snapshot(folder) == before
+    (folder / "summary.json").unlink()  # a NASLib runner's folder: errors.json alone
+    assert search(tmp_path, data_dir) == 2
+    assert "holds an errors.json without summary.json" in capsys.readouterr().err
+    assert search(tmp_path, data_dir, flags=("--quiet", "--force")) == 0
+    assert len(list(folder.parent.glob("0.replaced-*"))) == 1
+
+
+def test_force_keeps_a_finished_run_of_the_same_config(tmp_path, data_dir, capsys):
+    assert search(tmp_path, data_dir) == 0
+    before = snapshot(run_folder(tmp_path))
+    assert search(tmp_path, data_dir, flags=("--quiet", "--force")) == 0
+    assert "already finished" in capsys.readouterr().out and snapshot(run_folder(tmp_path)) == before
+
+
+def test_a_record_that_does_not_reproduce_is_replaced_with_force(tmp_path, data_dir, capsys):
+    assert search(tmp_path, data_dir, "optimizer", "rs", command="run") == 0
+    folder = run_folder(tmp_path, "rs")
+    summary = json.loads((folder / "summary.json").read_text())
+    summary["queries"] = summary["queries"][:5]
+    summary["queries"][2]["val_acc"] += 1.0
+    (folder / "summary.json").write_text(json.dumps({**summary, "finished": False, "num_queries": 5}))
+    capsys.readouterr()
+    assert search(tmp_path, data_dir, "optimizer", "rs", command="run") == 2
+    assert "query 3 of the resumed run differs" in capsys.readouterr().err
+    assert search(tmp_path, data_dir, "optimizer", "rs", command="run", flags=("--quiet", "--force")) == 0
+    assert json.loads((folder / "summary.json").read_text())["finished"]
+    assert len(list(folder.parent.glob("0.replaced-*"))) == 1
+
+
+def test_another_constraint_or_other_data_is_another_run(tmp_path, data_dir, capsys):
+    """hardware.limit is part of the run's identity; the metric table's contents are part of its
+    fingerprint (a user table edited after the run is noticed)."""
+    import csv
+
+    table = tmp_path / "lat.csv"
+    with (data_dir / "hw-nas-bench" / "hw_nas_bench_ImageNet16-120.csv").open() as fh:
+        lines = [f"{r['naslib_op_indices']},{r['edgegpu_latency']}" for r in csv.DictReader(fh)]
+    lines.insert(0, "naslib_op_indices,edgegpu_latency")
+    table.write_text("\n".join(lines) + "\n")
+    opts = ("optimizer", "rs", "hardware.table", str(table), "hardware.metric", "edgegpu_latency")
+    assert search(tmp_path / "out", data_dir, *opts, "hardware.limit", "4", config=HW_CONFIG, command="run") == 0
+    capsys.readouterr()
+    assert search(tmp_path / "out", data_dir, *opts, "hardware.limit", "5", config=HW_CONFIG, command="run") == 2
+    assert "hardware.limit: recorded 4.0, now 5.0" in capsys.readouterr().err
+    table.write_text("\n".join(lines[:-1] + [lines[-1] + "0"]) + "\n")  # one value changed
+    assert search(tmp_path / "out", data_dir, *opts, "hardware.limit", "4", config=HW_CONFIG, command="run") == 2
+    assert "made by other code or weights (data_sha256: recorded" in capsys.readouterr().err
+
+
+@pytest.mark.parametrize("opts, message", [
+    (["seed", str(2**32)], "seed must be an integer in 0..4294967295"),
+    (["seed", "-1"], "seed must be an integer in 0..4294967295"),
+    (["config_id", "-1"], "config_id must be an integer >= 0"),
+    (["seed", "null"], "'seed' must be of type int"),
+    (["search.epochs", "~"], "'search.epochs' must be of type int"),
+    (["out_dir", "' '"], "out_dir is empty"),
+])
+def test_out_of_range_or_null_run_keys_are_refused(tmp_path, data_dir, capsys, opts, message):
+    assert main(["search", "--config-file", str(CONFIG), "--data-dir", str(data_dir), *opts]) == 2
+    err = capsys.readouterr().err
+    assert message in err and "Traceback" not in err
+
+
+@pytest.mark.parametrize("text, message", [("{}\n", "is empty"), ("- a\n- b\n", "must hold a mapping of keys"),
+                                           ("seed:\n", "'seed' must be of type int")])
+def test_yaml_that_is_no_config_is_refused(tmp_path, data_dir, capsys, text, message):
+    path = tmp_path / "c.yaml"
+    path.write_text(text)
+    assert main(["search", "--config-file", str(path), "--data-dir", str(data_dir)]) == 2
+    assert message in capsys.readouterr().err
+
+
+def test_compare_task_names_stay_inside_out_dir(tmp_path):
+    from naslib_agnet.experiments.config import ConfigError
+    from naslib_agnet.experiments.grid import load_compare_config, parse_compare
+
+    for name in ("..", ".", ".hidden"):
+        bad = tmp_path / "bad.yaml"
+        bad.write_text(f"compare:\n  optimizers: [rs]\n  datasets: [cifar10]\n  seeds: 1\n  tasks:\n"
+                       f"    '{name}': {{search.epochs: 5}}\n")
+        with pytest.raises(ConfigError, match="starts with a letter or digit"):
+            parse_compare(load_compare_config(bad))
+
+
+def test_moving_aside_twice_in_one_second_keeps_both(tmp_path):
+    from naslib_agnet.experiments.rundir import move_aside
+
+    targets = []
+    for text in ("first", "second"):
+        (tmp_path / "0").mkdir()
+        (tmp_path / "0" / "summary.json").write_text(text)
+        targets.append(move_aside(tmp_path / "0"))
+    assert targets[0] != targets[1]
+    assert [(t / "summary.json").read_text() for t in targets] == ["first", "second"]
+
+
+def test_report_over_several_folders(tmp_path, data_dir, capsys):
+    """Two folders: --out needed; a folder reached twice is read once; runs of the same row and seed
+    from two folders are not pooled but labelled with their folder."""
+    for name, epochs in (("a", "5"), ("b", "8")):
+        assert main(["run", "--config-file", str(CONFIG), "--data-dir", str(data_dir), "--quiet", "out_dir",
+                     str(tmp_path / name), "optimizer", "rs", "search.epochs", epochs]) == 0
+    assert main(["report", str(tmp_path / "a"), str(tmp_path / "b")]) == 2
+    assert "--out DIR" in capsys.readouterr().err
+    assert main(["report", str(tmp_path / "a"), str(tmp_path / "a" / "nasbench201"), "--out",
+                 str(tmp_path / "r1")]) == 0
+    assert "report: 1 runs" in capsys.readouterr().out
+    assert main(["report", str(tmp_path / "a"), str(tmp_path / "b"), "--out", str(tmp_path / "r2")]) == 0
+    captured = capsys.readouterr()
+    assert "same seed in several folders" in captured.err
+    rows = (tmp_path / "r2" / "results.md").read_text()
+    assert f"| rs [{tmp_path / 'a'}] | 1 |" in rows and f"| rs [{tmp_path / 'b'}] | 1 |" in rows
+
+
+def test_compare_reports_a_refused_cell_in_one_line(tmp_path, data_dir, capsys):
+    from naslib_agnet.experiments.rundir import RunLock
+
+    folder = tmp_path / "nasbench201" / "cifar10" / "rs" / "config_0" / "1"
+    folder.parent.mkdir(parents=True)
+    with RunLock(folder):
+        assert main(["compare", "--config-file", str(REPO / "configs" / "compare_nb201.yaml"), "--data-dir",
+                     str(data_dir), "--jobs", "1", "out_dir", str(tmp_path), "compare.optimizers", "[rs]",
+                     "compare.datasets", "[cifar10]", "compare.seeds", "2", "search.epochs", "3",
+                     "compare.budgets", "[3]"]) == 1
+    captured = capsys.readouterr()
+    assert "rs cifar10 seed 1 failed:" in captured.err and "is being written by another process" in captured.err
+    assert "Traceback" not in captured.err
+
+
+def test_ctrl_c_in_pretrain_says_nothing_was_written(tmp_path, capsys, monkeypatch):
+    import naslib_agnet.experiments.pretrain as pretrain
+
+    def interrupted(*args, **kwargs):
+        raise KeyboardInterrupt
+
+    monkeypatch.setattr(pretrain, "run_pretrain", interrupted)
+    assert main(["pretrain", "--search-space", "nasbench201", "--out", str(tmp_path / "g.pt"), "--samples",
+                 "64"]) == 130
+    assert "nothing was written" in capsys.readouterr().err

@@ -321,7 +321,7 @@ def test_compare_tasks_of_the_table5_grid_and_their_errors():
     cell = next(c for c in cells if c.task == "fpga_2ms" and c.optimizer == "agnet_joint")
     assert cell.config["hardware"] == {"table": "hw-nas-bench", "metric": "fpga_latency", "limit": 2}
     assert cell.out.parts[-7:-5] == ("hw_compare", "fpga_2ms") and cell.label.startswith("fpga_2ms: ")
-    for tasks, message in (({"a b": {"hardware.limit": 1}}, "must be a non-empty folder name"),
+    for tasks, message in (({"a b": {"hardware.limit": 1}}, "must be a folder name of letters"),
                            ({"t": {"optimizer": "rs"}}, "set by the grid"),
                            ({"t": {"hardware.speed": 1}}, "not a config key"),
                            ({"t": {"hardware.metric": "edgegpu_latency", "hardware.limit": "fast"}},

@@ -25,6 +25,7 @@ from .nasbench201 import _canonical_dataset, _parse_dash_op_indices
 from .tabular import ArchKey, TabularOracle
 
 __all__ = ["HW_NAS_BENCH", "HW_NAS_BENCH_DEVICES", "HardwareObjective", "hw_nas_bench_path", "load_metric_table",
+           "metric_table_path",
            "check_covers"]
 
 #: The name that selects HW-NAS-Bench's tables in the data directory.
@@ -65,6 +66,21 @@ def hw_nas_bench_path(data_dir: str | os.PathLike[str], dataset: str) -> Path:
     return Path(data_dir).expanduser().absolute() / HW_NAS_BENCH / f"hw_nas_bench_{_canonical_dataset(dataset)}.csv"
 
 
+def metric_table_path(table: str | os.PathLike[str], data_dir: str | os.PathLike[str] | None = None,
+                      dataset: str | None = None) -> Path:
+    """The file a ``hardware.table`` value names (see :func:`load_metric_table`), whether it exists or not."""
+    if str(table) == HW_NAS_BENCH:
+        if data_dir is None or dataset is None:
+            raise BenchmarkDataError("the hw-nas-bench metric table needs the data directory and the dataset")
+        return hw_nas_bench_path(data_dir, dataset)
+    text = str(table)
+    if "{dataset}" in text:
+        if dataset is None:
+            raise BenchmarkDataError(f"metric table path {text} contains {{dataset}} but no dataset was given")
+        text = text.replace("{dataset}", dataset)
+    return Path(text).expanduser().absolute()
+
+
 def load_metric_table(table: str | os.PathLike[str], data_dir: str | os.PathLike[str] | None = None,
                       dataset: str | None = None) -> TabularOracle:
     """Load a metric table.
@@ -88,18 +104,11 @@ def load_metric_table(table: str | os.PathLike[str], data_dir: str | os.PathLike
             negative latency or energy or an accuracy outside [0, 100]; the message names the
             file, the line, the column and the fix.
     """
-    if str(table) == HW_NAS_BENCH:
-        if data_dir is None or dataset is None:
-            raise BenchmarkDataError("the hw-nas-bench metric table needs the data directory and the dataset")
-        path, negative_is_missing = hw_nas_bench_path(data_dir, dataset), True
+    path = metric_table_path(table, data_dir, dataset)
+    negative_is_missing = str(table) == HW_NAS_BENCH
+    if negative_is_missing:
         fix = f"replace it with an intact copy of HW-NAS-Bench's table ({path.name}), or pass --data-dir"
     else:
-        text = str(table)
-        if "{dataset}" in text:
-            if dataset is None:
-                raise BenchmarkDataError(f"metric table path {text} contains {{dataset}} but no dataset was given")
-            text = text.replace("{dataset}", dataset)
-        path, negative_is_missing = Path(text).expanduser().absolute(), False
         fix = (f"give a CSV with a {_KEY_COLUMN!r} column (dash-joined NB201 op indices such as 4-3-3-0-0-0) "
                "and numeric metric columns")
     if not path.is_file():

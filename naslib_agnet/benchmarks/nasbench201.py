@@ -45,6 +45,7 @@ __all__ = [
     "NB201_OP_NAMES",
     "NB201_PICKLE_NAMES",
     "load_nb201_oracle",
+    "nb201_data_file",
     "nb201_arch_str_to_op_indices",
     "nb201_op_indices_to_arch_str",
 ]
@@ -138,23 +139,28 @@ def load_nb201_oracle(data_dir: str | os.PathLike[str], dataset: str) -> Tabular
             f"benchmark data directory {root} {what}; {_HINT_DATA_DIR}."
         )
 
-    csv_candidates = [root / "nasbench201" / NB201_CSV_NAME, root / NB201_CSV_NAME]
-    for path in csv_candidates:
-        if path.is_file():
-            return _load_csv(path, ds)
+    path = nb201_data_file(root, ds)
+    if path is None:
+        tried = "\n  ".join(str(p) for p in _nb201_candidates(root, ds))
+        raise BenchmarkDataError(
+            f"no NAS-Bench-201 data for {ds!r} found in {root}. Tried:\n  {tried}\n"
+            f"Expected the complete table {NB201_CSV_NAME} (or NASLib's {NB201_PICKLE_NAMES[ds]}); "
+            f"{_HINT_DATA_DIR}."
+        )
+    return _load_csv(path, ds) if path.name == NB201_CSV_NAME else _load_pickle(path, ds)
 
+
+def _nb201_candidates(root: Path, ds: str) -> list[Path]:
     pickle_name = NB201_PICKLE_NAMES[ds]
-    pickle_candidates = [root / pickle_name, root / "nasbench201" / pickle_name]
-    for path in pickle_candidates:
-        if path.is_file():
-            return _load_pickle(path, ds)
+    return [root / "nasbench201" / NB201_CSV_NAME, root / NB201_CSV_NAME, root / pickle_name,
+            root / "nasbench201" / pickle_name]
 
-    tried = "\n  ".join(str(p) for p in csv_candidates + pickle_candidates)
-    raise BenchmarkDataError(
-        f"no NAS-Bench-201 data for {ds!r} found in {root}. Tried:\n  {tried}\n"
-        f"Expected the complete table {NB201_CSV_NAME} (or NASLib's {pickle_name}); "
-        f"{_HINT_DATA_DIR}."
-    )
+
+def nb201_data_file(data_dir: str | os.PathLike[str], dataset: str) -> Path | None:
+    """The file :func:`load_nb201_oracle` reads for ``dataset``: the complete csv if there is one, else
+    NASLib's pickle of the dataset; None when neither exists."""
+    root = Path(data_dir).expanduser().absolute()
+    return next((p for p in _nb201_candidates(root, _canonical_dataset(dataset)) if p.is_file()), None)
 
 
 def _parse_accuracy(text: str, path: Path, line: int, column: str) -> float:

@@ -75,6 +75,17 @@ def canonical_dataset(dataset: str) -> str:
                                  + "; ".join(f"{k} = {v}" for k, v in NB101_DATASETS.items())) from None
 
 
+def data_files(data_dir: str | os.PathLike[str], dataset: str) -> list[Path]:
+    """The data files :func:`make_nb101_dataset_api` reads for ``dataset`` (those that exist)."""
+    from ..benchmarks.nasbench101 import NB101_20K_CSV_NAME, _find
+
+    root = Path(data_dir).expanduser().absolute()
+    if canonical_dataset(dataset) == "cifar10":
+        return [root / FULL_PICKLE] if (root / FULL_PICKLE).is_file() else []
+    found = _find(root, (NB101_20K_CSV_NAME,))
+    return [found] if found is not None else []
+
+
 def make_nb101_dataset_api(data_dir: str | os.PathLike[str], dataset: str) -> dict:
     """The ``dataset_api`` of :class:`NasBench101Space`: dataset ``cifar10`` (full NASLib pickle,
     required) or ``cifar10-20k`` (the 20,001-cell sub-benchmark); see the module docstring."""

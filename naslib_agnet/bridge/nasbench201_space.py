@@ -31,6 +31,14 @@ def canonical_dataset(dataset: str) -> str:
     return _canonical_dataset(dataset)
 
 
+def data_files(data_dir: str | os.PathLike[str], dataset: str) -> list:
+    """The data file :func:`make_nb201_dataset_api` reads for ``dataset`` (none if it does not exist)."""
+    from ..benchmarks.nasbench201 import nb201_data_file
+
+    path = nb201_data_file(data_dir, dataset)
+    return [] if path is None else [path]
+
+
 def make_nb201_dataset_api(data_dir: str | os.PathLike[str], dataset: str) -> dict:
     """The ``dataset_api`` of :class:`NasBench201Space` for one dataset, read from ``data_dir``."""
     oracle = load_nb201_oracle(data_dir, dataset)

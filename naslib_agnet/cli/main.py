@@ -21,6 +21,11 @@ import time
 from pathlib import Path
 
 DATA_ENV = "NASLIB_AGNET_DATA"
+RESUME = "interrupted; every finished query is saved: run the same command again to resume"
+INTERRUPTED = {"search": RESUME, "run": RESUME, "compare": RESUME,
+               "pretrain": "interrupted; nothing was written (the weights are written at the end)",
+               "report": "interrupted; the report may be incomplete: run it again",
+               "data": "interrupted; run it again (files are written whole or not at all)"}
 _START = time.perf_counter()
 
 
@@ -123,7 +128,7 @@ def cmd_compare(args: argparse.Namespace) -> int:
                               log=lambda line: print(line, flush=True), start_method=args.start_method,
                               force=args.force)
     for res in failures:
-        print(f"naslib-agnet compare: {res['label']} failed:\n{res['traceback']}", file=sys.stderr)
+        print(f"naslib-agnet compare: {res['label']} failed: {res['traceback'] or res['error']}", file=sys.stderr)
     return 1 if failures else 0
 
 
@@ -236,8 +241,8 @@ def main(argv: list[str] | None = None) -> int:
     try:
         return args.func(args)
     except KeyboardInterrupt:
-        print(f"\nnaslib-agnet {args.command}: interrupted; every finished query is saved: run the same command "
-              "again to resume", file=sys.stderr)
+        what = INTERRUPTED.get(args.command, "interrupted")
+        print(f"\nnaslib-agnet {args.command}: {what}", file=sys.stderr)
         return 130
     except (ConfigError, BenchmarkDataError, FileNotFoundError, ValueError, ResumeMismatch) as exc:
         print(f"naslib-agnet {args.command}: error: {exc}", file=sys.stderr)

@@ -41,6 +41,9 @@ NASLIB_ONLY_KEYS: dict[str, tuple[str, ...]] = {
     "search": ("predictor", "debug_predictor", "budgets", "batch_size", "data_size", "cutout", "cutout_length",
                "cutout_prob", "train_portion", "seed"),
 }
+#: keys that do not change what a run computes (NASLib's checkpoint frequency: this runner writes after every query)
+NOT_IDENTITY: dict[str, tuple[str, ...]] = {"": ("out_dir", "compare", *NASLIB_ONLY_KEYS[""]),
+                                            "search": ("checkpoint_freq",)}
 #: top-level sections of a grid's config (``naslib-agnet compare``) that a single run accepts and ignores
 GRID_SECTIONS = ("compare",)
 SEED_MAX = 2**32 - 1  # numpy's legacy seeding, which NASLib's optimizers use
@@ -133,7 +136,8 @@ def check_config(config: dict[str, Any], baselines: str = "builtin") -> None:
     if not str(config["out_dir"]).strip():
         raise ConfigError("out_dir is empty; name the folder the run folders go under, e.g. out_dir runs")
     config["dataset"] = canonical_dataset(config["search_space"], config["dataset"])
-    hardware_section(config)
+    if hardware_section(config) is not None and config["hardware"].get("limit") == float("inf"):
+        config["hardware"]["limit"] = None  # no constraint, as null (JSON has no infinity)
     check_optimizer_config(config, baselines)
 
 
@@ -193,8 +197,9 @@ def _merge(base: dict, new: dict, source: str, prefix: str = "") -> None:
 
 
 def _checked(name: str, value: Any, like: Any, source: str) -> Any:
-    """``value`` converted to the type of the default ``like``, or a ConfigError."""
-    if like is None or value is None:
+    """``value`` converted to the type of the default ``like``, or a ConfigError (null only where the
+    default is null, e.g. ``hardware.limit``)."""
+    if like is None:
         return value
     kind = type(like)
     if kind is bool:
@@ -222,7 +227,7 @@ def override_pairs(overrides: list[str]) -> list[tuple[str, str]]:
     options = [w for w in overrides if w.startswith("--")]
     if options:
         raise ConfigError(f"{options[0]} comes after the KEY VALUE overrides; options go first, before the "
-                          f"overrides, e.g. naslib-agnet search --config-file FILE {options[0]} ... seed 3")
+                          f"overrides, e.g. naslib-agnet COMMAND --config-file FILE {options[0]} ... seed 3")
     if len(overrides) % 2:
         raise ConfigError(f"overrides come in KEY VALUE pairs, got an odd number of words: {overrides}")
     return list(zip(overrides[::2], overrides[1::2]))
@@ -253,7 +258,7 @@ def apply_overrides(config: dict[str, Any], overrides: list[str]) -> None:
 
 def run_dir(config: dict[str, Any]) -> Path:
     """NASLib's bbo layout: ``{out_dir}/{search_space}/{dataset}/{optimizer}/config_{config_id}/{seed}``."""
-    return (Path(config["out_dir"]) / config["search_space"] / config["dataset"] / config["optimizer"]
+    return (Path(config["out_dir"]).expanduser() / config["search_space"] / config["dataset"] / config["optimizer"]
             / f"config_{config['config_id']}" / str(config["seed"]))
 
 
@@ -263,7 +268,10 @@ def run_identity(config: dict[str, Any], baselines: str = "builtin") -> dict[str
     NASLib-only key, do not change what this one computes)."""
     from .registry import optimizer_defaults
 
-    keys = set(RUN_DEFAULTS["search"]) | set(optimizer_defaults(config["optimizer"], baselines))
-    identity = {k: copy.deepcopy(v) for k, v in config.items() if k not in ("out_dir", "search", "compare")}
+    keys = (set(RUN_DEFAULTS["search"]) | set(optimizer_defaults(config["optimizer"], baselines))) - set(
+        NOT_IDENTITY["search"])
+    identity = {k: copy.deepcopy(v) for k, v in config.items() if k not in (*NOT_IDENTITY[""], "search")}
     identity["search"] = {k: v for k, v in config["search"].items() if k in keys}
+    section = hardware_section(config)
+    identity["hardware"] = None if section is None else {**section, "limit": config["hardware"].get("limit")}
     return identity

@@ -42,9 +42,10 @@ from typing import Any
 
 import yaml
 
+from ..benchmarks.errors import BenchmarkDataError
 from .config import ConfigError, apply_overrides, check_config, override_pairs, run_dir, run_identity
 from .report import STANDARD_BUDGETS, headline, load_run, write_report
-from .rundir import inspect_run, refusal
+from .rundir import ResumeMismatch, inspect_run, refusal
 
 COMPARE_KEYS = ("optimizers", "datasets", "seeds", "budgets", "tasks")
 
@@ -158,9 +159,10 @@ def _tasks(config: dict[str, Any], value: Any) -> dict[str, dict[str, Any]]:
                           f"got {value!r}")
     tasks = {}
     for name, overrides in value.items():
-        if not isinstance(name, str) or not name or not all(ch.isalnum() or ch in "-_." for ch in name):
-            raise ConfigError(f"compare.tasks: task name {name!r} must be a non-empty folder name of letters, "
-                              "digits, '-', '_' and '.'")
+        if (not isinstance(name, str) or not name or not name[0].isalnum()
+                or not all(ch.isalnum() or ch in "-_." for ch in name)):
+            raise ConfigError(f"compare.tasks: task name {name!r} must be a folder name of letters, digits, '-', "
+                              "'_' and '.' that starts with a letter or digit")
         if not isinstance(overrides, dict):
             raise ConfigError(f"compare.tasks.{name} must be a mapping of KEY: VALUE overrides, got {overrides!r}")
         if any(k in ("optimizer", "dataset", "seed", "out_dir") for k in overrides):
@@ -224,19 +226,20 @@ def cell_config(config: dict[str, Any], optimizer: str, dataset: str, seed: int,
     return cfg
 
 
-def classify(cell: Cell, baselines: str = "builtin") -> str:
+def classify(cell: Cell, baselines: str = "builtin", data_dir: str | Path | None = None) -> str:
     """Set ``cell.state`` from its folder (:func:`~.rundir.inspect_run`); returns the reason of a conflict
     (empty otherwise). The worker judges the folder again under its lock before it writes."""
     from .registry import implementation, run_fingerprint
 
-    state = inspect_run(cell.out, run_identity(cell.config, baselines), run_fingerprint(cell.config, baselines),
+    state = inspect_run(cell.out, run_identity(cell.config, baselines),
+                        run_fingerprint(cell.config, baselines, data_dir),
                         implementation(cell.optimizer, baselines), int(cell.config["search"]["epochs"]))
     cell.state = state.state
     return state.reason
 
 
 def plan_cells(config: dict[str, Any], spec: CompareSpec, baselines: str = "builtin",
-               force: bool = False) -> list[Cell]:
+               force: bool = False, data_dir: str | Path | None = None) -> list[Cell]:
     """All cells, seed-major (so a partial grid already covers every optimizer and task), classified.
     A conflicting cell is refused here, before any worker starts, unless ``force``."""
     bases = {name: task_config(config, name, o) for name, o in spec.tasks.items()} or {None: config}
@@ -247,14 +250,14 @@ def plan_cells(config: dict[str, Any], spec: CompareSpec, baselines: str = "buil
                 for optimizer in spec.optimizers:
                     cfg = cell_config(base, optimizer, dataset, seed, baselines)
                     cell = Cell(optimizer, dataset, seed, cfg, run_dir(cfg), task=task)
-                    reason = classify(cell, baselines)
+                    reason = classify(cell, baselines, data_dir)
                     if reason:
                         conflicts.append((cell, reason))
                     cells.append(cell)
     if conflicts and not force:
         cell, reason = conflicts[0]
         more = f" ({len(conflicts) - 1} more cells likewise)" if len(conflicts) > 1 else ""
-        raise refusal(f"{cell.label}: {reason}{more}", cell.config, "compare")
+        raise refusal(f"{cell.label}: {reason}{more}", cell.config, "compare", out_dir=config["out_dir"])
     return cells
 
 
@@ -268,9 +271,11 @@ def run_cell(job: dict[str, Any]) -> dict[str, Any]:
     try:
         res = run_search(job["config"], job["data_dir"], baselines=job["baselines"], force=job["force"],
                          progress="off", command="compare")
-        result.update(ok=True, status=res.status, resumed=res.replayed, queries=res.summary["num_queries"],
+        result.update(ok=True, status=res.status, resumed=res.replayed, queries=res.summary.get("num_queries"),
                       headline=headline(res.summary),
                       moved_aside=None if res.moved_aside is None else str(res.moved_aside))
+    except (ConfigError, ResumeMismatch, BenchmarkDataError) as exc:  # a message, not a crash
+        result.update(ok=False, error=str(exc), traceback=None)
     except Exception as exc:  # noqa: BLE001 - reported by the parent; the other cells go on
         result.update(ok=False, error=f"{type(exc).__name__}: {exc}",
                       traceback="".join(traceback.format_exception(exc)))
@@ -314,7 +319,7 @@ def run_compare(config: dict[str, Any], data_dir: str | Path, jobs: int | None =
     data_dir = str(Path(data_dir).expanduser().resolve())
     for dataset in spec.datasets:  # clear errors (unknown dataset, missing data) before any worker starts
         space.make_dataset_api(data_dir, dataset)
-    cells = plan_cells(config, spec, baselines, force)
+    cells = plan_cells(config, spec, baselines, force, data_dir)
     todo = [c for c in cells if c.state != "finished"]
     todo.sort(key=lambda c: c.state != "resume")  # interrupted cells first
     jobs = max(1, min(jobs or os.cpu_count() or 1, len(todo) or 1))
@@ -333,7 +338,9 @@ def run_compare(config: dict[str, Any], data_dir: str | Path, jobs: int | None =
             for done, res in enumerate(pool.imap_unordered(run_cell, payload, chunksize=1), 1):
                 head = f"[{done}/{len(todo)}] {res['label']}"
                 replay = f", replayed {res['resumed']} recorded queries" if res["resumed"] else ""
-                if res["ok"]:
+                if res["ok"] and res["status"] == "skipped":
+                    log(f"{head}: finished meanwhile (by another process), left as it is: {res['headline']}")
+                elif res["ok"]:
                     moved = f", the conflicting run moved to {res['moved_aside']}" if res["moved_aside"] else ""
                     log(f"{head}: {res['headline']} in {res['wall_s']:.1f} s{replay}{moved}")
                 else:

@@ -128,7 +128,7 @@ def check_optimizer_config(config: dict[str, Any], baselines: str = "builtin") -
 #: code that only reads or presents finished runs: not part of a run's code fingerprint
 NOT_RUN_CODE = ("cli/", "experiments/report.py", "experiments/hardware_report.py", "experiments/grid.py")
 _PACKAGE = Path(__file__).resolve().parents[1]
-_code_cache: dict[str, str] = {}
+_code_cache: dict[str, str] = {}  #: sha prefixes by file set (code) and by file, size and mtime (data)
 
 
 def _sha_of_files(files: list[Path], root: Path) -> str:
@@ -147,28 +147,74 @@ def package_code_fingerprint() -> str:
     return _code_cache["package"]
 
 
-def _source_file(factory: Factory) -> Path | None:
+def _external_code_fingerprint(factory: Factory) -> str | None:
+    """SHA-256 prefix of the Python sources of the top-level package (or module) that defines ``factory``
+    when it is not this package (a plugin, NASLib's class); None for code of this package or without a file."""
+    import sys
+
     target = getattr(factory, "naslib_class", None) or getattr(factory, "func", None) or factory
+    module = sys.modules.get(getattr(target, "__module__", "") or "")
+    top = sys.modules.get(module.__name__.split(".")[0]) if module is not None else None
     try:
-        return Path(inspect.getfile(target)).resolve()
+        path = Path(inspect.getfile(top)).resolve()
     except (TypeError, OSError):
         return None
+    if path == _PACKAGE / "__init__.py" or _PACKAGE in path.parents:
+        return None
+    key = str(path)
+    if key not in _code_cache:
+        root = path.parent
+        files = sorted(root.rglob("*.py")) if path.name == "__init__.py" else [path]
+        _code_cache[key] = _sha_of_files(files, root)
+    return _code_cache[key]
 
 
-def run_fingerprint(config: dict[str, Any], baselines: str = "builtin") -> dict[str, Any]:
+def data_fingerprint(config: dict[str, Any], data_dir: str | Path) -> str:
+    """SHA-256 prefix of the contents of the data files a run of ``config`` reads from ``data_dir`` (the
+    benchmark table of its dataset and, under a ``hardware:`` metric, the metric table): a run is reused
+    only with the same data, wherever the data directory lies."""
+    from .config import hardware_section
+    from .spaces import get_space
+
+    files = list(get_space(config["search_space"]).data_files(data_dir, config["dataset"]))
+    section = hardware_section(config)
+    if section is not None:
+        from ..benchmarks.metrics import metric_table_path
+
+        files.append(metric_table_path(section["table"], data_dir, config["dataset"]))
+    digest = hashlib.sha256()
+    for f in files:
+        if not f.is_file():
+            continue  # the loader says what is missing
+        stat = f.stat()
+        key = f"data:{f.resolve()}:{stat.st_size}:{stat.st_mtime_ns}"
+        if key not in _code_cache:
+            h = hashlib.sha256()
+            with f.open("rb") as fh:
+                for block in iter(lambda: fh.read(1 << 20), b""):
+                    h.update(block)
+            _code_cache[key] = h.hexdigest()
+        digest.update(_code_cache[key].encode())
+    return digest.hexdigest()[:16]
+
+
+def run_fingerprint(config: dict[str, Any], baselines: str = "builtin", data_dir: str | Path | None = None
+                    ) -> dict[str, Any]:
     """What, besides its config, decides a run's results: this package's version and code, the
-    optimizer's code when it lives elsewhere (a plugin, NASLib's class) and what the optimizer's
-    ``fingerprint(config)`` adds (AG-Net: its generator weights). A finished or interrupted run is
-    reused only when this matches what it recorded."""
+    optimizer's code when it lives elsewhere (a plugin's or NASLib's package), what the optimizer's
+    ``fingerprint(config)`` adds (AG-Net: its generator weights) and, given ``data_dir``, the data it
+    reads. A finished or interrupted run is reused only when this matches what it recorded."""
     from .. import __version__
 
     name = config["optimizer"]
     factory = get_optimizer_factory(name, baselines)
     fingerprint: dict[str, Any] = {"naslib_agnet": __version__, "code_sha256": package_code_fingerprint()}
-    source = _source_file(factory)
-    if source is not None and _PACKAGE not in source.parents:
-        fingerprint["optimizer_code_sha256"] = _sha_of_files([source], source.parent)
+    external = _external_code_fingerprint(factory)
+    if external is not None:
+        fingerprint["optimizer_code_sha256"] = external
     extra = getattr(_declared(name), "fingerprint", None)
     if extra is not None:
         fingerprint.update(extra(config))
+    if data_dir is not None:
+        fingerprint["data_sha256"] = data_fingerprint(config, data_dir)
     return fingerprint

@@ -40,6 +40,7 @@ class RunRecord:
     best_test: list[float | None] | None  # None: no test accuracy (NASLib folders)
     wall_time_s: float | None = None  # the run's search time (summary.json); None for NASLib folders
     implementation: str = "builtin"  # whose optimizer code ran: "builtin" or "naslib" (NASLib's own class)
+    origin: str = ""  # the report folder it came from, where runs of several folders would otherwise be pooled
 
 
 def find_run_folders(root: str | Path) -> list[Path]:
@@ -183,22 +184,24 @@ def group_runs(runs: Iterable[RunRecord], optimizer_order: list[str] | None = No
     groups: dict[tuple, list[RunRecord]] = {}
     for r in runs:
         src = (r.implementation, r.source)
-        groups.setdefault((r.search_space, r.dataset, r.optimizer, src, r.config_id), []).append(r)
+        groups.setdefault((r.search_space, r.dataset, r.optimizer, src, r.config_id, r.origin), []).append(r)
     configs_per = {}
-    for ss, ds, opt, src, cid in groups:
+    for ss, ds, opt, src, cid, _ in groups:
         configs_per.setdefault((ss, ds, opt, src), set()).add(cid)
     labels: dict[tuple, set] = {}
-    for ss, ds, opt, src, cid in groups:
+    for ss, ds, opt, src, cid, _ in groups:
         labels.setdefault((ss, ds, opt, src[0]), set()).add(src[1])
     order = list(optimizer_order or [])
     out = []
-    for (ss, ds, opt, src, cid), rs in groups.items():
+    for (ss, ds, opt, src, cid, origin), rs in groups.items():
         impl, source = src
         name = opt + (" (NASLib)" if impl == "naslib" else "")
         if len(labels[(ss, ds, opt, impl)]) > 1:  # NASLib's runner and this package's, side by side
             name += " [NASLib runner]" if source == "naslib" else " [naslib-agnet runner]"
         if len(configs_per[(ss, ds, opt, src)]) > 1:
             name += f" config_{cid}"
+        if origin:
+            name += f" [{origin}]"
         out.append(Group(ss, ds, name, opt, source, cid, sorted(rs, key=lambda r: (len(r.seed), r.seed)), impl))
 
     def key(g: Group):
@@ -365,6 +368,24 @@ def write_report(runs: list[RunRecord], out: Path, budgets: list[int] | None = N
     return paths
 
 
+def _label_runs_pooled_across_folders(runs: list[RunRecord], root_of: dict[Path, str],
+                                      warn: Callable[[str], None]) -> None:
+    """Runs of one table row and seed from two folders are not pooled: such rows get their folder's name."""
+    def row(r: RunRecord) -> tuple:
+        return r.search_space, r.dataset, r.optimizer, r.implementation, r.source, r.config_id
+
+    roots: dict[tuple, set[str]] = {}
+    for r in runs:
+        roots.setdefault((*row(r), r.seed), set()).add(root_of[r.path.resolve()])
+    clashing = {key[:-1] for key, where in roots.items() if len(where) > 1}
+    for r in runs:
+        if row(r) in clashing:
+            r.origin = root_of[r.path.resolve()]
+    for key in sorted(clashing, key=str):
+        warn(f"report: {key[2]} on {key[1]} (config_{key[5]}) has runs of the same seed in several folders; "
+             "their rows are kept apart, labelled with the folder")
+
+
 def run_report(run_roots: str | Path | list[str | Path], budgets: list[int] | None = None,
                out: str | Path | None = None, log: Callable[[str], None] = print,
                warn: Callable[[str], None] | None = None) -> list[Path]:
@@ -379,13 +400,16 @@ def run_report(run_roots: str | Path | list[str | Path], budgets: list[int] | No
             raise ValueError("report over several folders: say where the report goes with --out DIR")
         out = roots[0]
     warn = warn or log
-    folders = []
+    folders, root_of = [], {}
     for root in roots:
         found = find_run_folders(root)
         if not found:
             raise FileNotFoundError(f"no run folders under {root}: expected .../config_<id>/<seed>/ folders "
                                     "holding summary.json (this project) or errors.json (NASLib)")
-        folders += found
+        for folder in found:  # a folder reached through two of the roots is read once
+            if folder.resolve() not in root_of:
+                root_of[folder.resolve()] = str(root)
+                folders.append(folder)
     plain, hardware, skipped = [], {}, []
     for p in folders:
         try:
@@ -402,6 +426,7 @@ def run_report(run_roots: str | Path | list[str | Path], budgets: list[int] | No
             plain.append(run)
     for reason in skipped:
         warn(f"report: left out {reason}")
+    _label_runs_pooled_across_folders(plain, root_of, warn)
     if not plain and not hardware:
         raise ValueError(f"no readable run with at least one query under {', '.join(map(str, roots))}")
     paths = []

@@ -35,8 +35,9 @@ from typing import Any
 from .config import ConfigError
 
 SUMMARY, ERRORS = "summary.json", "errors.json"
-#: the fields of a summary.json query that a replay must reproduce exactly
-REPLAY_FIELDS = ("query", "arch", "arch_str", "val_acc", "test_acc", "best_val_acc", "best_test_acc", "best_arch")
+#: the fields of a summary.json query that a replay must reproduce exactly (those it has)
+REPLAY_FIELDS = ("query", "arch", "arch_str", "val_acc", "test_acc", "best_val_acc", "best_test_acc", "best_arch",
+                 "metric", "feasible")
 #: a missing value in errors.json, as NASLib's queries give it (-1); summary.json writes null
 UNAVAILABLE = -1
 
@@ -105,7 +106,11 @@ class RunLock:
     def __enter__(self) -> "RunLock":
         import fcntl
 
-        fd = os.open(self.path, os.O_RDWR | os.O_CREAT, 0o644)
+        try:
+            fd = os.open(self.path, os.O_RDWR | os.O_CREAT, 0o644)
+        except OSError as exc:
+            raise RunFolderError(f"cannot open the lock file {self.path} of the run folder {self.folder} "
+                                 f"({exc.strerror or exc}); write elsewhere (another out_dir)") from None
         try:
             fcntl.flock(fd, fcntl.LOCK_EX | fcntl.LOCK_NB)
         except OSError:
@@ -163,20 +168,16 @@ def inspect_run(folder: Path, identity: dict[str, Any], fingerprint: dict[str, A
     if folder.exists() and not folder.is_dir():
         return RunState("conflict", reason=f"{folder} is a file, not a run folder")
     if not summary_path.is_file():
-        if errors_path.is_file():
-            try:
-                _, trajectory = json.loads(errors_path.read_text())
-                n = len(trajectory.get("valid_acc", []))
-            except (ValueError, TypeError, AttributeError):
-                n = None
-            if n is None or n > 1:
-                return RunState("conflict", reason=f"{folder} holds an errors.json without summary.json (a run of "
-                                                   "NASLib's own runner?)")
-        return RunState("new")  # nothing, or at most the first query's errors.json: start afresh
+        if errors_path.is_file():  # this project writes summary.json first: an errors.json alone is not its own
+            return RunState("conflict", reason=f"{folder} holds an errors.json without summary.json (a run of "
+                                               "NASLib's own runner?)")
+        return RunState("new")
     try:
         summary = json.loads(summary_path.read_text())
-        queries = summary["queries"]
-        recorded = summary["identity"]
+        queries, recorded, fingerprint_recorded = summary["queries"], summary["identity"], summary["fingerprint"]
+        if not (isinstance(queries, list) and all(isinstance(q, dict) for q in queries)
+                and isinstance(recorded, dict) and isinstance(fingerprint_recorded, dict)):
+            raise ValueError("its queries, identity or fingerprint entry has the wrong shape")
     except (OSError, ValueError, TypeError, KeyError) as exc:
         what = f"no {exc} entry" if isinstance(exc, KeyError) else f"{type(exc).__name__}: {exc}"
         return RunState("conflict", reason=f"the run record {summary_path} cannot be read ({what}; written by an "
@@ -190,7 +191,7 @@ def inspect_run(folder: Path, identity: dict[str, Any], fingerprint: dict[str, A
         return RunState("conflict", summary=summary,
                         reason=f"{folder} holds a run of the {recorded_impl} {identity['optimizer']} "
                                f"(--baselines {recorded_impl}), this one asks for the {implementation} one")
-    diff = config_diff(summary.get("fingerprint") or {}, fingerprint)
+    diff = config_diff(fingerprint_recorded, fingerprint)
     if diff:
         return RunState("conflict", summary=summary,
                         reason=f"{folder} holds a run made by other code or weights ({'; '.join(diff)})")
@@ -199,10 +200,12 @@ def inspect_run(folder: Path, identity: dict[str, Any], fingerprint: dict[str, A
     return RunState("resume" if queries else "new", queries=queries, summary=summary)
 
 
-def refusal(reason: str, config: dict[str, Any], command: str = "search") -> RunFolderError:
-    """The error for a conflicting folder (``reason``), with the overrides that write elsewhere or replace it."""
+def refusal(reason: str, config: dict[str, Any], command: str = "search",
+            out_dir: str | None = None) -> RunFolderError:
+    """The error for a conflicting folder (``reason``), with the overrides that write elsewhere or replace it
+    (``out_dir``: the out_dir the user's command gave, where it differs from the run's, e.g. a grid's task)."""
     return RunFolderError(f"{reason}. Not touching it: to keep it and write elsewhere, add an override such as "
-                          f"'out_dir {Path(str(config['out_dir'])) / 'other'}' or 'config_id "
+                          f"'out_dir {Path(str(out_dir or config['out_dir'])) / 'other'}' or 'config_id "
                           f"{int(config['config_id']) + 1}'; to replace it, run naslib-agnet {command} --force "
                           "(the old folder is moved aside to <folder>.replaced-<time>, not deleted)")
 
@@ -277,8 +280,8 @@ class RunRecorder:
             raise ResumeMismatch(
                 f"query {i + 1} of the resumed run differs from the recorded one in {diff} (recorded "
                 f"{[old.get(k) for k in diff]}, now {[new.get(k) for k in diff]}): the run does not reproduce "
-                f"under its seed; the record in {self.out_dir} is left as it was: rerun with --force to start the "
-                "run afresh (the record is moved aside)")
+                f"under its seed (other data?); the record in {self.out_dir} is left as it was: rerun with --force "
+                "to start the run afresh (the record is moved aside to <folder>.replaced-<time>)")
 
     def _add_hardware(self, query: dict[str, Any], previous: dict[str, Any] | None, arch: list[int],
                       val: float, test: float | None, metric: float | None) -> None:
@@ -300,7 +303,6 @@ class RunRecorder:
         if self.replaying and not finished:
             return  # the record on disk holds these queries already; it stays as it is
         self.out_dir.mkdir(parents=True, exist_ok=True)
-        write_json(self.out_dir / ERRORS, [self.config, self.trajectory])
         summary = {"optimizer": self.config["optimizer"], "implementation": self.implementation,
                    "search_space": self.config["search_space"],
                    "dataset": self.config["dataset"], "seed": self.config["seed"],
@@ -324,4 +326,5 @@ class RunRecorder:
             summary.update(extra)
         summary["identity"] = self.identity
         summary["fingerprint"] = self.fingerprint
-        write_json(self.out_dir / SUMMARY, summary)
+        write_json(self.out_dir / SUMMARY, summary)  # first: a folder with errors.json alone is never this project's
+        write_json(self.out_dir / ERRORS, [self.config, self.trajectory])

@@ -21,7 +21,7 @@ import torch
 from .config import ConfigError, hardware_section, run_dir, run_identity
 from .progress import DEFAULT_EVERY, Progress
 from .registry import get_optimizer_factory, implementation, run_fingerprint
-from .rundir import RunLock, RunRecorder, inspect_run, move_aside, prepare_run_folder, refusal
+from .rundir import ResumeMismatch, RunLock, RunRecorder, inspect_run, move_aside, prepare_run_folder, refusal
 from .spaces import get_space
 
 
@@ -116,7 +116,8 @@ def run_search(config: dict[str, Any], data_dir: str | Path, *, baselines: str =
                log: Callable[[str], None] | None = None) -> RunResult:
     """Run the configured search into its run folder (:func:`~.config.run_dir`), under the folder's
     lock: a new run, a finished one skipped, an interrupted one resumed; a conflicting folder is
-    refused (:func:`~.rundir.refusal`) or, with ``force``, moved aside first. ``progress``: a
+    refused (:func:`~.rundir.refusal`) or, with ``force``, moved aside first (as is, with ``force``, an
+    interrupted run whose record the replay does not reproduce). ``progress``: a
     :class:`~.progress.Progress` mode; ``command``: the command named in messages; ``log``: start-up
     notes (what is being loaded, a constraint nothing in the table meets)."""
     import json
@@ -124,7 +125,7 @@ def run_search(config: dict[str, Any], data_dir: str | Path, *, baselines: str =
     folder = run_dir(config)
     prepare_run_folder(folder, config["out_dir"])
     identity = run_identity(config, baselines)
-    fingerprint = run_fingerprint(config, baselines)
+    fingerprint = run_fingerprint(config, baselines, data_dir)
     impl = implementation(config["optimizer"], baselines)
     with RunLock(folder):
         state = inspect_run(folder, identity, fingerprint, impl, int(config["search"]["epochs"]))
@@ -136,8 +137,16 @@ def run_search(config: dict[str, Any], data_dir: str | Path, *, baselines: str =
             state.state, state.queries = "new", []
         if state.state == "finished":
             return RunResult(folder, "skipped", state.summary or {})
-        _search(config, data_dir, folder, baselines, identity, fingerprint, state.queries, progress, every,
-                log or (lambda _: None))
+        log = log or (lambda _: None)
+        try:
+            _search(config, data_dir, folder, baselines, identity, fingerprint, state.queries, progress, every, log)
+        except ResumeMismatch:
+            if not force:
+                raise
+            moved = move_aside(folder)  # the record does not reproduce: with force, keep it aside, run afresh
+            log(f"the record did not reproduce under its seed; moved it to {moved} and starting afresh")
+            state.queries = []
+            _search(config, data_dir, folder, baselines, identity, fingerprint, [], progress, every, log)
         summary = json.loads((folder / "summary.json").read_text())
         return RunResult(folder, "resumed" if state.queries else "ran", summary, len(state.queries), moved)
 

@@ -15,9 +15,11 @@ class SpaceEntry:
     space: type  #: the NASLib-protocol space class (``NasBench201Space``)
     make_dataset_api: Callable[[Any, str], dict]  #: ``(data_dir, dataset) -> dataset_api``
     canonical_dataset: Callable[[str], str]  #: a dataset name or alias -> the canonical name
+    data_files: Callable[[Any, str], list]  #: ``(data_dir, dataset) -> [the files the dataset_api reads]``
 
 
-#: search_space -> the bridge module holding ``{Space}``, ``make_..._dataset_api`` and ``canonical_dataset``
+#: search_space -> the bridge module holding ``{Space}``, ``make_..._dataset_api``, ``canonical_dataset`` and
+#: ``data_files``
 SPACES = {"nasbench201": ("naslib_agnet.bridge.nasbench201_space", "NasBench201Space", "make_nb201_dataset_api"),
           "nasbench101": ("naslib_agnet.bridge.nasbench101_space", "NasBench101Space", "make_nb101_dataset_api")}
 
@@ -27,7 +29,7 @@ def get_space(name: str) -> SpaceEntry:
         raise ConfigError(f"unknown search_space {name!r}; supported: {sorted(SPACES)}")
     module_name, space, make_api = SPACES[name]
     module = importlib.import_module(module_name)
-    return SpaceEntry(getattr(module, space), getattr(module, make_api), module.canonical_dataset)
+    return SpaceEntry(getattr(module, space), getattr(module, make_api), module.canonical_dataset, module.data_files)
 
 
 def canonical_dataset(search_space: str, dataset: str) -> str:
