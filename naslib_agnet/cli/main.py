@@ -74,7 +74,7 @@ def cmd_search(args: argparse.Namespace) -> int:
     who = f"{config['optimizer']} on {config['search_space']}/{config['dataset']}, seed {config['seed']}"
     line = headline(summary)
     if result.status == "skipped":
-        print(f"{who}: already finished in {result.path} (same config and code), left as it is: {line}. "
+        print(f"{who}: already finished in {result.path} (same config, code and data), left as it is: {line}. "
               f"To run it again, write elsewhere (out_dir OTHER or config_id N) or delete that folder.")
         return 0
     if result.moved_aside is not None:

@@ -21,7 +21,7 @@ e.g. the hardware-aware tasks of ``configs/compare_hw_nb201.yaml``::
         edgegpu_2: {hardware.metric: edgegpu_latency, hardware.limit: 2}
 
 Each cell is one :func:`~.runner.run_search`, so a cell's folder follows the rule of every
-run folder (:mod:`.rundir`): a finished run of the same config and code is skipped and left
+run folder (:mod:`.rundir`): a finished run of the same config, code and data is skipped and left
 as it is, an interrupted one is resumed (its recorded queries replayed and checked), a
 conflicting one is refused before any worker starts, or moved aside and rerun with
 ``force``. Run the same command again after an interruption: it loses at most the query
