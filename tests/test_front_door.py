@@ -461,3 +461,13 @@ def test_ctrl_c_in_pretrain_says_nothing_was_written(tmp_path, capsys, monkeypat
     assert main(["pretrain", "--search-space", "nasbench201", "--out", str(tmp_path / "g.pt"), "--samples",
                  "64"]) == 130
     assert "nothing was written" in capsys.readouterr().err
+
+
+def test_report_does_not_load_torch(tmp_path):
+    folder = tmp_path / "nasbench201" / "cifar10" / "re" / "config_0" / "0"
+    folder.mkdir(parents=True)
+    (folder / "errors.json").write_text(json.dumps([{"optimizer": "re"}, {"valid_acc": [80.0, 85.0]}]))
+    done = _python(f"import sys\nfrom naslib_agnet.cli.main import main\nassert main(['report', {str(tmp_path)!r}]) == 0\n"
+                   "print('torch loaded:', 'torch' in sys.modules)")
+    assert done.returncode == 0, done.stderr
+    assert "torch loaded: False" in done.stdout
