@@ -8,6 +8,7 @@ interrupted one resumed, or a refusal.
 """
 from __future__ import annotations
 
+import json
 import random
 import time
 from collections.abc import Callable
@@ -120,8 +121,6 @@ def run_search(config: dict[str, Any], data_dir: str | Path, *, baselines: str =
     interrupted run whose record the replay does not reproduce). ``progress``: a
     :class:`~.progress.Progress` mode; ``command``: the command named in messages; ``log``: start-up
     notes (what is being loaded, a constraint nothing in the table meets)."""
-    import json
-
     folder = run_dir(config)
     prepare_run_folder(folder, config["out_dir"])
     identity = run_identity(config, baselines)
