@@ -165,7 +165,7 @@ def test_an_agnet_run_from_other_generator_weights_or_code_is_refused(grid, data
     for key, recorded in (("generator_sha256", "0123456789abcdef"), ("code_sha256", "fedcba9876543210")):
         (target / "summary.json").write_text(json.dumps({**summary, "fingerprint": {**summary["fingerprint"],
                                                                                     key: recorded}}))
-        with pytest.raises(ConfigError, match=f"made by other code or weights \\({key}: recorded '{recorded}'"):
+        with pytest.raises(ConfigError, match=f"made by other code, data or weights \\({key}: recorded '{recorded}'"):
             run_compare(cfg, data_dir, jobs=1, log=lambda _: None)
     (target / "summary.json").write_text(json.dumps({k: v for k, v in summary.items() if k != "fingerprint"}))
     with pytest.raises(ConfigError, match="cannot be read \\(no 'fingerprint' entry; written by an earlier version"):

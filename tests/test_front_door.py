@@ -60,7 +60,7 @@ def test_another_config_in_the_folder_is_refused_with_the_way_out(tmp_path, data
     (folder / "summary.json").write_text(json.dumps({**summary, "fingerprint": {**summary["fingerprint"],
                                                                                 "code_sha256": "0" * 16}}))
     assert search(tmp_path, data_dir) == 2
-    assert "made by other code or weights (code_sha256: recorded '0000000000000000'" in capsys.readouterr().err
+    assert "made by other code, data or weights (code_sha256: recorded '0000000000000000'" in capsys.readouterr().err
 
 
 def test_force_moves_the_old_run_aside_and_starts_afresh(tmp_path, data_dir, capsys):
@@ -368,7 +368,7 @@ def test_another_constraint_or_other_data_is_another_run(tmp_path, data_dir, cap
     assert "hardware.limit: recorded 4.0, now 5.0" in capsys.readouterr().err
     table.write_text("\n".join(lines[:-1] + [lines[-1] + "0"]) + "\n")  # one value changed
     assert search(tmp_path / "out", data_dir, *opts, "hardware.limit", "4", config=HW_CONFIG, command="run") == 2
-    assert "made by other code or weights (data_sha256: recorded" in capsys.readouterr().err
+    assert "made by other code, data or weights (data_sha256: recorded" in capsys.readouterr().err
 
 
 @pytest.mark.parametrize("opts, message", [

@@ -194,7 +194,7 @@ def inspect_run(folder: Path, identity: dict[str, Any], fingerprint: dict[str, A
     diff = config_diff(fingerprint_recorded, fingerprint)
     if diff:
         return RunState("conflict", summary=summary,
-                        reason=f"{folder} holds a run made by other code or weights ({'; '.join(diff)})")
+                        reason=f"{folder} holds a run made by other code, data or weights ({'; '.join(diff)})")
     if summary.get("finished") and len(queries) == epochs:
         return RunState("finished", queries=queries, summary=summary)
     return RunState("resume" if queries else "new", queries=queries, summary=summary)
