@@ -217,25 +217,26 @@ def test_options_after_the_overrides_get_a_hint(tmp_path, data_dir, capsys):
 
 # ------------------------------------------------------------------------ 4. constrained headline
 def test_the_headline_of_a_constrained_run_is_its_best_feasible_architecture(tmp_path, data_dir, capsys):
-    assert search(tmp_path, data_dir, "optimizer", "rs", "hardware.metric", "edgegpu_latency", "hardware.limit",
-                  "4", config=HW_CONFIG, command="run") == 0
+    assert search(tmp_path, data_dir, "optimizer", "rs", "hardware.constraints", "edgegpu_latency <= 4",
+                  config=HW_CONFIG, command="run") == 0
     out = capsys.readouterr().out
     folder = run_folder(tmp_path, "rs", dataset="ImageNet16-120")
     last = json.loads((folder / "summary.json").read_text())["queries"][-1]
     assert last["best_feasible_val_acc"] < last["best_val_acc"]  # the case the headline must get right
-    assert f"best feasible (edgegpu_latency <= 4): val {last['best_feasible_val_acc']:.2f}" in out
+    assert f"best feasible (edgegpu_latency <= 4 ms): val {last['best_feasible_val_acc']:.2f}" in out
+    assert f"edgegpu_latency {last['best_feasible_metrics']['edgegpu_latency']:g} ms) after" in out
     assert f"{last['best_val_acc']:.2f}" not in out
 
 
 def test_a_limit_nothing_meets_says_so(tmp_path, data_dir, capsys):
-    assert search(tmp_path, data_dir, "hardware.metric", "edgegpu_latency", "hardware.limit", "0.01",
+    assert search(tmp_path, data_dir, "hardware.constraints", "edgegpu_latency <= 0.01",
                   config=HW_CONFIG, command="run", flags=()) == 0
     captured = capsys.readouterr()
     queries = json.loads((run_folder(tmp_path, dataset="ImageNet16-120") / "summary.json").read_text())["queries"]
-    smallest = min(q["metric"] for q in queries)
-    assert f"NO feasible architecture (edgegpu_latency <= 0.01) in 20 queries; smallest edgegpu_latency " \
-           f"measured: {smallest:g}" in captured.out
-    assert "no architecture in the table meets edgegpu_latency <= 0.01" in captured.err
+    nearest = min(queries, key=lambda q: q["metrics"]["edgegpu_latency"])
+    assert f"NO feasible architecture (edgegpu_latency <= 0.01 ms) in 20 queries; least violating: val " \
+           f"{nearest['val_acc']:.2f} with edgegpu_latency {nearest['metrics']['edgegpu_latency']:g} ms" in captured.out
+    assert "no architecture in the table meets edgegpu_latency <= 0.01 ms" in captured.err
     assert "warning: no evaluated architecture meets the constraint" in captured.err
 
 
@@ -352,7 +353,7 @@ def test_a_record_that_does_not_reproduce_is_replaced_with_force(tmp_path, data_
 
 
 def test_another_constraint_or_other_data_is_another_run(tmp_path, data_dir, capsys):
-    """hardware.limit is part of the run's identity; the metric table's contents are part of its
+    """The constraint is part of the run's identity; the metric table's contents are part of its
     fingerprint (a user table edited after the run is noticed)."""
     import csv
 
@@ -361,13 +362,19 @@ def test_another_constraint_or_other_data_is_another_run(tmp_path, data_dir, cap
         lines = [f"{r['naslib_op_indices']},{r['edgegpu_latency']}" for r in csv.DictReader(fh)]
     lines.insert(0, "naslib_op_indices,edgegpu_latency")
     table.write_text("\n".join(lines) + "\n")
-    opts = ("optimizer", "rs", "hardware.table", str(table), "hardware.metric", "edgegpu_latency")
-    assert search(tmp_path / "out", data_dir, *opts, "hardware.limit", "4", config=HW_CONFIG, command="run") == 0
+    opts = ("optimizer", "rs", "hardware.table", str(table))
+    four, five = ("hardware.constraints", "edgegpu_latency <= 4"), ("hardware.constraints", "edgegpu_latency <= 5")
+    assert search(tmp_path / "out", data_dir, *opts, *four, config=HW_CONFIG, command="run") == 0
     capsys.readouterr()
-    assert search(tmp_path / "out", data_dir, *opts, "hardware.limit", "5", config=HW_CONFIG, command="run") == 2
-    assert "hardware.limit: recorded 4.0, now 5.0" in capsys.readouterr().err
+    assert search(tmp_path / "out", data_dir, *opts, *five, config=HW_CONFIG, command="run") == 2
+    assert "hardware.constraints: recorded ['edgegpu_latency <= 4'], now ['edgegpu_latency <= 5']" in \
+        capsys.readouterr().err
+    # the same constraint in another spelling is the same run
+    assert search(tmp_path / "out", data_dir, *opts, "hardware.constraints", "[edgegpu_latency<=4.0]",
+                  config=HW_CONFIG, command="run") == 0
+    assert "already finished" in capsys.readouterr().out
     table.write_text("\n".join(lines[:-1] + [lines[-1] + "0"]) + "\n")  # one value changed
-    assert search(tmp_path / "out", data_dir, *opts, "hardware.limit", "4", config=HW_CONFIG, command="run") == 2
+    assert search(tmp_path / "out", data_dir, *opts, *four, config=HW_CONFIG, command="run") == 2
     assert "made by other code, data or weights (data_sha256: recorded" in capsys.readouterr().err
 
 

@@ -12,7 +12,9 @@ import pytest
 import torch
 
 from naslib_agnet.benchmarks import BenchmarkDataError, load_nb201_oracle
-from naslib_agnet.benchmarks.metrics import HardwareObjective, check_covers, load_metric_table
+from naslib_agnet.benchmarks.constraints import Constraint
+from naslib_agnet.benchmarks.hardware_task import HardwareTask
+from naslib_agnet.benchmarks.metrics import check_covers, load_metric_table
 from naslib_agnet.experiments.config import ConfigError, load_config
 from naslib_agnet.experiments.hardware_report import write_hardware_report
 from naslib_agnet.experiments.runner import run_search
@@ -25,18 +27,28 @@ from naslib_agnet.spaces import get_codec
 from naslib_agnet.weights import load_generator
 
 IN16 = "ImageNet16-120"
+ONE_HOT = [1, 0, 0, 0, 0, 0]
+
+
+def below(limit: float, metric: str = "edgegpu_latency") -> list[Constraint]:
+    return [Constraint(metric, "<=", limit)]
 
 
 # ------------------------------------------------------------------------------ pure logic
 def test_feasible_treats_unknown_as_infeasible_and_the_limit_as_feasible():
     assert feasible([1.0, 2.0, 2.0001, np.nan], 2.0).tolist() == [True, True, False, False]
-    assert feasible([np.nan], math.inf).tolist() == [False]
+    # an unconstrained column (limit inf, an objective of Joint=1 only) does not decide feasibility
+    assert feasible([np.nan], math.inf).tolist() == [True]
+    # several columns: every finite limit must hold
+    two = np.array([[1.0, 5.0], [1.0, 7.0], [3.0, 5.0], [np.nan, 5.0], [1.0, np.nan]])
+    assert feasible(two, [2.0, 6.0]).tolist() == [True, False, False, False, False]
+    assert feasible(two, [2.0, math.inf]).tolist() == [True, True, False, False, True]
 
 
 def test_rank_weights_joint0_penalise_infeasible_points():
     acc = [50.0, 40.0, 30.0]
     metric = [9.0, 1.0, 1.0]  # the most accurate point is infeasible under limit 2
-    w = hardware_rank_weights(acc, metric, limit=2.0, joint=False, k=0.01)
+    w = hardware_rank_weights(acc, metric, limits=2.0, objectives=False, k=0.01)
     # c = (r_acc) * p = [1*1000, 2, 3] -> ranks [2, 0, 1]; w = 1 / (0.03 + rank)
     np.testing.assert_allclose(w, [1 / 2.03, 1 / 0.03, 1 / 1.03])
 
@@ -44,28 +56,28 @@ def test_rank_weights_joint0_penalise_infeasible_points():
 def test_rank_weights_joint1_add_metric_ranks():
     acc = [50.0, 40.0, 30.0]
     metric = [5.0, 1.0, 3.0]
-    w = hardware_rank_weights(acc, metric, limit=10.0, joint=True, k=0.01)
+    w = hardware_rank_weights(acc, metric, limits=10.0, objectives=True, k=0.01)
     # r_acc = [1, 2, 3], r_metric = [3, 1, 2]; c = [4, 3, 5] -> ranks [1, 0, 2]
     np.testing.assert_allclose(w, [1 / 1.03, 1 / 0.03, 1 / 2.03])
 
 
 def test_rank_weights_break_ties_by_position():
-    w = hardware_rank_weights([40.0, 40.0, 40.0], [1.0, 1.0, 1.0], limit=2.0, joint=True)
+    w = hardware_rank_weights([40.0, 40.0, 40.0], [1.0, 1.0, 1.0], limits=2.0, objectives=True)
     # equal accuracies and metrics: ranks follow the order of observation
     assert w[0] > w[1] > w[2]
     # an unmeasured metric ranks behind measured ones and is penalised as infeasible
-    w = hardware_rank_weights([40.0, 30.0], [np.nan, 1.0], limit=2.0, joint=False)
+    w = hardware_rank_weights([40.0, 30.0], [np.nan, 1.0], limits=2.0, objectives=False)
     assert w[1] > w[0]
 
 
 def test_rank_sum_order_uses_one_based_ranks_so_the_penalty_always_bites():
     # the most accurate candidate is predicted infeasible: with 0-based ranks it would score 0 * 1000 = 0
-    order = rank_sum_order([0.9, 0.5, 0.4], [5.0, 1.0, 1.5], limit=2.0, joint=False)
+    order = rank_sum_order([0.9, 0.5, 0.4], [5.0, 1.0, 1.5], limits=2.0, objectives=False)
     assert order.tolist() == [1, 2, 0]
     # joint: acc ranks [1, 2, 3] + metric ranks [3, 1, 2] = [4, 3, 5]
-    assert rank_sum_order([0.9, 0.5, 0.45], [1.9, 0.2, 1.0], limit=2.0, joint=True).tolist() == [1, 0, 2]
+    assert rank_sum_order([0.9, 0.5, 0.45], [1.9, 0.2, 1.0], limits=2.0, objectives=True).tolist() == [1, 0, 2]
     # equal sums keep the candidates' order
-    assert rank_sum_order([0.9, 0.5, 0.4], [1.9, 1.0, 0.1], limit=2.0, joint=True).tolist() == [0, 1, 2]
+    assert rank_sum_order([0.9, 0.5, 0.4], [1.9, 1.0, 0.1], limits=2.0, objectives=True).tolist() == [0, 1, 2]
 
 
 def test_pareto_front_and_hypervolume_on_a_hand_example():
@@ -86,19 +98,19 @@ def test_hw_nas_bench_table_marks_missing_edgetpu_as_nan(data_dir):
     assert "nb201_index" not in table.metric_names
     edgetpu = table.values("edgetpu_latency")
     assert int(np.isnan(edgetpu).sum()) == 4_699 and np.nanmin(edgetpu) > 0
-    hw = HardwareObjective(table, "edgetpu_latency", 1.0)
+    hw = HardwareTask(table, below(1.0, "edgetpu_latency"))
     missing = table.keys()[int(np.flatnonzero(np.isnan(edgetpu))[0])]
-    assert math.isnan(hw.value(missing)) and not hw.is_feasible(missing)
+    assert math.isnan(hw.values(missing)[0]) and not hw.is_feasible(missing)
     assert hw.condition.tolist() == [0, 0, 1, 0, 0, 0]
 
 
 def test_constrained_optimum_is_the_best_feasible_row(data_dir):
     oracle = load_nb201_oracle(data_dir, IN16)
-    hw = HardwareObjective(load_metric_table("hw-nas-bench", data_dir, IN16), "edgegpu_latency", 4.0)
+    hw = HardwareTask(load_metric_table("hw-nas-bench", data_dir, IN16), below(4.0))
     arch, acc, value = hw.constrained_optimum(oracle)
-    values = np.array([hw.value(k) for k in oracle.keys()])
+    values = np.array([hw.values(k)[0] for k in oracle.keys()])
     ok = values <= 4.0
-    assert value <= 4.0 and acc == pytest.approx(oracle.values("val_acc")[ok].max())
+    assert value[0] <= 4.0 and acc == pytest.approx(oracle.values("val_acc")[ok].max())
     assert acc < oracle.values("val_acc").max()
 
 
@@ -110,9 +122,9 @@ def _write_csv(path, rows, header="naslib_op_indices,my_latency"):
 def test_user_metric_csv(tmp_path):
     _write_csv(tmp_path / "lat_cifar10.csv", ["4-3-3-0-0-0,1.5", "2-2-0-4-2-0,", "0-0-0-0-0-0,nan"])
     table = load_metric_table(str(tmp_path / "lat_{dataset}.csv"), dataset="cifar10")
-    hw = HardwareObjective(table, "my_latency", 2.0)
-    assert hw.value((4, 3, 3, 0, 0, 0)) == 1.5 and hw.is_feasible((4, 3, 3, 0, 0, 0))
-    assert math.isnan(hw.value((2, 2, 0, 4, 2, 0)))
+    hw = HardwareTask(table, below(2.0, "my_latency"))
+    assert hw.values((4, 3, 3, 0, 0, 0))[0] == 1.5 and hw.is_feasible((4, 3, 3, 0, 0, 0))
+    assert math.isnan(hw.values((2, 2, 0, 4, 2, 0))[0])
     assert hw.condition.tolist() == [0.0] * 6  # not an HW-NAS-Bench device
 
 
@@ -127,7 +139,7 @@ def test_bad_metric_tables_give_clear_errors(tmp_path, data_dir):
         load_metric_table(str(nokey))
     table = load_metric_table(str(_write_csv(tmp_path / "ok.csv", ["4-3-3-0-0-0,1.5"])))
     with pytest.raises(BenchmarkDataError, match="no column 'gpu_latency'"):
-        HardwareObjective(table, "gpu_latency", 1.0)
+        HardwareTask(table, below(1.0, "gpu_latency"))
     oracle = load_nb201_oracle(data_dir, IN16)
     with pytest.raises(BenchmarkDataError, match="lacks 15,624 of the architectures"):
         check_covers(table, oracle.keys(), "the NB201 space")
@@ -179,12 +191,12 @@ def test_user_metric_csv_keeps_negative_values_of_columns_of_unknown_meaning(tmp
 
 
 def test_config_hardware_section_is_type_checked():
-    config = load_config(None, ["hardware.metric", "raspi4_latency", "hardware.limit", "6"])
-    assert config["hardware"]["limit"] == 6
-    with pytest.raises(ConfigError, match="hardware.limit must be a number"):
-        load_config(None, ["hardware.metric", "raspi4_latency", "hardware.limit", "fast"])
-    with pytest.raises(ConfigError, match="hardware.metric is none"):
-        load_config(None, ["hardware.limit", "6"])
+    config = load_config(None, ["hardware.constraints", "raspi4_latency <= 6"])
+    assert config["hardware"]["constraints"] == ["raspi4_latency <= 6"]
+    with pytest.raises(ConfigError, match="the limit 'fast' is not a number"):
+        load_config(None, ["hardware.constraints", "raspi4_latency <= fast"])
+    with pytest.raises(ConfigError, match="was replaced by hardware.constraints"):
+        load_config(None, ["hardware.metric", "raspi4_latency", "hardware.limit", "6"])
 
 
 # ------------------------------------------------------------------------------ the networks
@@ -236,17 +248,18 @@ def test_objective_backprop_matches_autograd():
 # ------------------------------------------------------------------------------ the search
 def _search(data_dir, metric, limit, joint, queries, seed=0, settings=None):
     oracle = load_nb201_oracle(data_dir, IN16)
-    hw = HardwareObjective(load_metric_table("hw-nas-bench", data_dir, IN16), metric, limit)
+    hw = HardwareTask(load_metric_table("hw-nas-bench", data_dir, IN16), below(limit, metric))
     state, cfg = load_generator("nasbench201", "default")
-    search = HardwareAGNetSearch(get_codec("nasbench201"), settings or hardware_settings(), limit=limit, joint=joint,
-                                 condition=hw.condition, generator_state=state, generator_config=cfg, seed=seed)
+    search = HardwareAGNetSearch(get_codec("nasbench201"), settings or hardware_settings(), constraints=hw.constraints,
+                                 joint=joint, condition=hw.condition, generator_state=state, generator_config=cfg,
+                                 seed=seed)
     keys = oracle.keys()
     rng = np.random.default_rng(seed)
     for i in rng.permutation(len(keys))[:16]:
-        search.observe(keys[i], oracle.query(keys[i])["val_acc"], hw.value(keys[i]))
+        search.observe(keys[i], oracle.query(keys[i])["val_acc"], hw.values(keys[i]))
     while len(search.archs) < queries:
         for k in search.propose():
-            search.observe(k, oracle.query(k)["val_acc"], hw.value(k))
+            search.observe(k, oracle.query(k)["val_acc"], hw.values(k))
     return search, hw
 
 
@@ -261,7 +274,7 @@ def test_hardware_search_prefers_feasible_architectures(data_dir):
             table_share = np.mean([hw.is_feasible(k) for k in load_nb201_oracle(data_dir, IN16).keys()])
         assert search.feasible_mask()[16:].mean() > factor * table_share
     best = search.best_feasible()
-    assert best is not None and best[2] <= 2.0
+    assert best is not None and best[2][0] <= 2.0
     init_ok = search.feasible_mask()[:16]
     init_best = max((s for s, ok in zip(search.scores[:16], init_ok) if ok), default=-1.0)
     assert best[1] > init_best
@@ -279,21 +292,24 @@ def test_run_records_feasibility_and_the_report_reads_it(tmp_path, data_dir):
     for optimizer in ("agnet_joint", "rs"):
         config = load_config("configs/agnet_hw_nb201_ImageNet16-120.yaml",
                              ["optimizer", optimizer, "out_dir", str(tmp_path), "search.epochs", "24",
-                              "hardware.metric", "pixel3_latency", "hardware.limit", "4",
+                              "hardware.constraints", "pixel3_latency <= 4",
                               "search.agnet_retrain_epochs", "3"])
         outs.append(run_search(config, data_dir, progress="off").path)
     summary = json.loads((outs[0] / "summary.json").read_text())
     hw, queries = summary["hardware"], summary["queries"]
-    assert hw["metric"] == "pixel3_latency" and hw["limit"] == 4.0 and hw["optimum"]["pixel3_latency"] <= 4.0
+    assert hw["constraints"] == [{"metric": "pixel3_latency", "sense": "<=", "limit": 4.0, "unit": "ms"}]
+    assert hw["optimum"]["metrics"]["pixel3_latency"] <= 4.0 and hw["condition"] == "pixel3_latency <= 4 ms"
     assert len(queries) == 24
     for q in queries:
-        assert q["feasible"] == (q["metric"] is not None and q["metric"] <= 4.0)
+        value = q["metrics"]["pixel3_latency"]
+        assert q["feasible"] == (value is not None and value <= 4.0)
     feasible_vals = [q["val_acc"] for q in queries if q["feasible"]]
     last = queries[-1]
     assert last["best_feasible_val_acc"] == (max(feasible_vals) if feasible_vals else None)
     paths = write_hardware_report(outs, tmp_path / "report", [12, 24], optimizer_order=["agnet_joint", "rs"])
     text = paths[2].read_text()
-    assert "pixel3_latency <= 4" in text and "agnet_joint feas" in text
+    assert "pixel3_latency <= 4 ms" in text and "agnet_joint feas" in text
+    assert "pixel3_latency (ms, lower is better)" in text
     assert "1 tasks; number of tasks where" in text and "| feasibility ratio above rs |" in text
     # a run of NASLib's own rs (--baselines naslib) is reported apart from the built-in rs
     naslib_rs = tmp_path / "naslib" / "rs" / "0"
@@ -311,21 +327,21 @@ def test_compare_tasks_of_the_table5_grid_and_their_errors():
     config = load_compare_config("configs/compare_hw_nb201.yaml")
     spec = parse_compare(config)
     assert spec.optimizers == ["agnet", "agnet_joint", "rs"] and spec.datasets == [IN16]
-    assert len(spec.tasks) == 20 and spec.tasks["raspi4_10ms"] == {"hardware.metric": "raspi4_latency",
-                                                                  "hardware.limit": 10}
+    assert len(spec.tasks) == 20 and spec.tasks["raspi4_10ms"] == {"hardware.constraints": "raspi4_latency <= 10"}
     config["compare"]["seeds"] = 1
     cells = plan_cells(config, parse_compare(config))
     assert len(cells) == 60
     assert parse_compare(load_compare_config("configs/compare_hw_nb201.yaml", ["compare.tasks",
-                                                                               "{t: {hardware.limit: 2.5}}"])).tasks
+                                                                               "{t: {hardware.constraints: a <= 2.5}}"])).tasks
     cell = next(c for c in cells if c.task == "fpga_2ms" and c.optimizer == "agnet_joint")
-    assert cell.config["hardware"] == {"table": "hw-nas-bench", "metric": "fpga_latency", "limit": 2}
+    assert cell.config["hardware"] == {"table": "hw-nas-bench", "constraints": ["fpga_latency <= 2"],
+                                       "objectives": None}
     assert cell.out.parts[-7:-5] == ("hw_compare", "fpga_2ms") and cell.label.startswith("fpga_2ms: ")
-    for tasks, message in (({"a b": {"hardware.limit": 1}}, "must be a folder name of letters"),
+    for tasks, message in (({"a b": {"hardware.constraints": "x <= 1"}}, "must be a folder name of letters"),
                            ({"t": {"optimizer": "rs"}}, "set by the grid"),
                            ({"t": {"hardware.speed": 1}}, "not a config key"),
-                           ({"t": {"hardware.metric": "edgegpu_latency", "hardware.limit": "fast"}},
-                            "'hardware.limit' must be of type float"),
+                           ({"t": {"hardware.constraints": "edgegpu_latency < 4"}}, "use <="),
+                           ({"t": {"hardware.constraints": "edgegpu_latency <= fast"}}, "is not a number"),
                            ([], "non-empty mapping")):
         config["compare"]["tasks"] = tasks
         with pytest.raises(ConfigError, match=message):
@@ -341,9 +357,9 @@ def test_every_hw_nas_bench_column_works_as_a_constraint(data_dir):
     for column in columns:
         values = table.values(column)
         limit = float(np.nanmedian(values))
-        hw = HardwareObjective(table, column, limit)
+        hw = HardwareTask(table, below(limit, column))
         arch, acc, value = hw.constrained_optimum(oracle)
-        assert value <= limit and hw.is_feasible(arch)
+        assert value[0] <= limit and hw.is_feasible(arch)
         device = column.split("_")[0]
         assert hw.condition.sum() == 1 and hw.condition[["edgegpu", "raspi4", "edgetpu", "pixel3", "eyeriss",
                                                          "fpga"].index(device)] == 1
@@ -369,8 +385,9 @@ def test_scoreboard_counts_a_mean_only_without_extra_empty_runs():
 def test_metric_units_limit_scales_the_metric_target_and_unscales_predictions():
     codec = get_codec("nasbench201")
     settings = hardware_settings(metric_units="limit")
-    search = HardwareAGNetSearch(codec, settings, limit=4.0, joint=False, condition=[1, 0, 0, 0, 0, 0])
-    raw = HardwareAGNetSearch(codec, hardware_settings(), limit=4.0, joint=False, condition=[1, 0, 0, 0, 0, 0])
+    search = HardwareAGNetSearch(codec, settings, constraints=below(4.0), joint=False, condition=ONE_HOT)
+    raw = HardwareAGNetSearch(codec, hardware_settings(metric_units="raw"), constraints=below(4.0), joint=False,
+                              condition=ONE_HOT)
     keys = [k for _, k in zip(range(3), codec.enumerate())]
     for s in (search, raw):
         for k, acc, ms in zip(keys, (40.0, 30.0, 20.0), (2.0, 6.0, float("nan"))):
@@ -381,42 +398,44 @@ def test_metric_units_limit_scales_the_metric_target_and_unscales_predictions():
     out = torch.zeros(2, search.generator.config.output_dim)
     with torch.no_grad():
         pred_scaled = search.predictor(out)[:, 1].numpy()
-        reported = [m for _, m in search._predict(out)]
+        reported = [search.predicted_metrics(p)[0] for p in search._predict(out)]
     np.testing.assert_allclose(reported, pred_scaled * 4.0, rtol=1e-6)
 
 
-@pytest.mark.parametrize("limit", [float("inf"), 0.0])
-def test_metric_units_limit_needs_a_finite_positive_limit(limit):
-    with pytest.raises(ValueError, match="metric_units 'limit'.*finite positive limit"):
-        HardwareAGNetSearch(get_codec("nasbench201"), hardware_settings(metric_units="limit"), limit=limit,
-                            joint=True, condition=[1, 0, 0, 0, 0, 0])
+@pytest.mark.parametrize("constraints", [[], below(0.0)])
+def test_metric_units_limit_needs_a_finite_nonzero_limit(constraints):
+    from naslib_agnet.benchmarks.constraints import Objective
+
+    with pytest.raises(ValueError, match="metric_units 'limit'.*finite non-zero limit"):
+        HardwareAGNetSearch(get_codec("nasbench201"), hardware_settings(metric_units="limit"), constraints=constraints,
+                            objectives=[Objective("edgegpu_latency", "min")], joint=True, condition=ONE_HOT)
 
 
 def test_metric_units_must_be_known():
-    with pytest.raises(ValueError, match="metric_units must be 'raw' or 'limit'"):
+    with pytest.raises(ValueError, match="metric_units must be one of 'scaled', 'raw', 'limit'"):
         hardware_settings(metric_units="ms")
 
 
 # ------------------------------------------------------------------------------ infeasible_order variant
 def test_infeasible_order_ranks_infeasible_points_by_accuracy_and_metric_under_joint0():
     acc, metric = [50.0, 40.0, 30.0, 20.0], [9.0, 5.0, 7.0, 1.0]  # limit 2: only the last is feasible
-    spec = hardware_rank_weights(acc, metric, 2.0, joint=False)
-    variant = hardware_rank_weights(acc, metric, 2.0, joint=False, infeasible_metric_rank=True)
+    spec = hardware_rank_weights(acc, metric, 2.0, objectives=False)
+    variant = hardware_rank_weights(acc, metric, 2.0, objectives=False, infeasible_metric_rank=True)
     n = len(acc)
     # spec: feasible first, then the infeasible by accuracy; variant: by accuracy rank + metric rank
     # (50: 1+4, 40: 2+2, 30: 3+3 -> 40 before 50 before 30)
     np.testing.assert_allclose(spec, 1 / (0.01 * n + np.array([1, 2, 3, 0])))
     np.testing.assert_allclose(variant, 1 / (0.01 * n + np.array([2, 1, 3, 0])))
     # Joint=1 already ranks every point by its metric: the flag changes nothing
-    np.testing.assert_array_equal(hardware_rank_weights(acc, metric, 2.0, joint=True),
-                                  hardware_rank_weights(acc, metric, 2.0, joint=True, infeasible_metric_rank=True))
-    assert list(rank_sum_order(acc, metric, 2.0, joint=False)) == [3, 0, 1, 2]
-    assert list(rank_sum_order(acc, metric, 2.0, joint=False, infeasible_metric_rank=True)) == [3, 1, 0, 2]
+    np.testing.assert_array_equal(hardware_rank_weights(acc, metric, 2.0, objectives=True),
+                                  hardware_rank_weights(acc, metric, 2.0, objectives=True, infeasible_metric_rank=True))
+    assert list(rank_sum_order(acc, metric, 2.0, objectives=False)) == [3, 0, 1, 2]
+    assert list(rank_sum_order(acc, metric, 2.0, objectives=False, infeasible_metric_rank=True)) == [3, 1, 0, 2]
 
 
 def test_infeasible_order_setting_reaches_the_search_and_is_checked():
     search = HardwareAGNetSearch(get_codec("nasbench201"), hardware_settings(infeasible_order="accuracy+metric"),
-                                 limit=2.0, joint=False, condition=[1, 0, 0, 0, 0, 0])
+                                 constraints=below(2.0), joint=False, condition=ONE_HOT)
     for k, acc, ms in zip(get_codec("nasbench201").enumerate(), (50.0, 40.0, 30.0), (9.0, 5.0, 7.0)):
         search.observe(k, acc, ms)
     np.testing.assert_allclose(search._weights(), 1 / (0.03 + np.array([1, 0, 2])))
@@ -427,5 +446,5 @@ def test_infeasible_order_setting_reaches_the_search_and_is_checked():
 @pytest.mark.parametrize("predictor_input", ["encoding", "generated+encoding"])
 def test_hardware_search_refuses_the_encoding_predictors(predictor_input):
     with pytest.raises(ValueError, match="only predictor_input 'generated'.*search.agnet_predictor_input"):
-        HardwareAGNetSearch(get_codec("nasbench201"), hardware_settings(predictor_input=predictor_input), limit=4.0,
-                            joint=False, condition=[1, 0, 0, 0, 0, 0])
+        HardwareAGNetSearch(get_codec("nasbench201"), hardware_settings(predictor_input=predictor_input),
+                            constraints=below(4.0), joint=False, condition=ONE_HOT)

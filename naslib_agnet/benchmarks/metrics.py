@@ -42,7 +42,7 @@ from .errors import BenchmarkDataError, check_range, csv_read_errors
 from .nasbench201 import _canonical_dataset, _parse_dash_op_indices
 from .tabular import ArchKey, TabularOracle
 
-__all__ = ["HW_NAS_BENCH", "HW_NAS_BENCH_DEVICES", "HardwareObjective", "hw_nas_bench_path", "load_metric_table",
+__all__ = ["HW_NAS_BENCH", "HW_NAS_BENCH_DEVICES", "hw_nas_bench_path", "load_metric_table",
            "metric_table_path",
            "check_covers"]
 
@@ -450,60 +450,3 @@ def check_covers(table: TabularOracle, keys: Iterable[ArchKey], what: str) -> No
             f"metric table {table.source} lacks {len(missing):,} of the architectures of {what} "
             f"(e.g. {shown}); it needs one row per architecture (leave a metric cell empty where it was "
             "not measured)")
-
-
-class HardwareObjective:
-    """One metric of a metric table as a constraint ``metric <= limit`` (and, for a joint
-    search, as a second objective to minimise): what the runner and the hardware-aware
-    optimizer share through ``dataset_api["hardware"]``.
-
-    Args:
-        table: the metric table.
-        metric: its column, e.g. ``"edgegpu_latency"``.
-        limit: the constraint; ``inf`` for none.
-    """
-
-    def __init__(self, table: TabularOracle, metric: str, limit: float):
-        if metric not in table.metric_names:
-            raise BenchmarkDataError(f"metric table {table.source} has no column {metric!r}; its metric columns "
-                                     f"are {table.metric_names}")
-        limit = float(limit)
-        if math.isnan(limit):
-            raise BenchmarkDataError("the hardware limit must be a number (inf for no constraint)")
-        self.table, self.metric, self.limit = table, metric, limit
-        self._values = table.values(metric)
-        if np.isnan(self._values).all():
-            raise BenchmarkDataError(f"column {metric!r} of {table.source} has no measured value")
-        device = metric.split("_", 1)[0]
-        #: the device one-hot the predictor is conditioned on (zeros for a metric of no known device)
-        self.condition = np.asarray([float(device == d) for d in HW_NAS_BENCH_DEVICES], dtype=np.float32)
-        self.description = table.splits.get(metric, metric)
-
-    def value(self, key: Iterable[int]) -> float:
-        """The metric of one architecture; NaN when it was not measured."""
-        return float(self._values[self.table.index_of(key)])
-
-    def is_feasible(self, key: Iterable[int]) -> bool:
-        value = self.value(key)
-        return bool(np.isfinite(value) and value <= self.limit)
-
-    def values_for(self, keys: Iterable[Iterable[int]]) -> np.ndarray:
-        """The metric of each architecture in ``keys`` (NaN where not measured)."""
-        return np.asarray([self.value(k) for k in keys], dtype=np.float64)
-
-    def constrained_optimum(self, accuracy: TabularOracle, metric: str = "val_acc",
-                            values: np.ndarray | None = None) -> tuple[ArchKey, float, float]:
-        """(architecture, accuracy, metric value) of the most accurate feasible architecture in the table;
-        ``values``: :meth:`values_for` of ``accuracy.keys()``, if the caller has it already."""
-        acc = accuracy.values(metric)
-        keys = accuracy.keys()
-        values = self.values_for(keys) if values is None else values
-        with np.errstate(invalid="ignore"):
-            ok = np.isfinite(values) & (values <= self.limit)
-        if not ok.any():
-            raise BenchmarkDataError(f"no architecture meets {self.metric} <= {self.limit}")
-        i = int(np.flatnonzero(ok)[np.argmax(acc[ok])])
-        return keys[i], float(acc[i]), float(values[i])
-
-    def __repr__(self) -> str:
-        return f"HardwareObjective({self.metric} <= {self.limit}, table={self.table.source})"

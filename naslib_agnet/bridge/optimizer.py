@@ -86,11 +86,11 @@ class _Checkpoint(torch.nn.Module):
 class AGNet(BlackBoxOptimizer):
     """AG-Net as a NASLib black-box optimizer (``optimizer: agnet``).
 
-    Hardware-aware when ``dataset_api["hardware"]`` holds a
-    :class:`~naslib_agnet.benchmarks.metrics.HardwareObjective` (the runner puts it there
-    for a config with a ``hardware:`` metric): then it searches for accuracy under
-    ``metric <= limit`` (the paper's Joint=0), and :class:`AGNetJoint` for accuracy and
-    the metric jointly (Joint=1).
+    Constrained when ``dataset_api["hardware"]`` holds a
+    :class:`~naslib_agnet.benchmarks.hardware_task.HardwareTask` (the runner puts it there
+    for a config with ``hardware.constraints``): then it searches for accuracy under the
+    constraints (the paper's Joint=0), and :class:`AGNetJoint` for accuracy and the
+    objective metrics jointly (Joint=1).
     """
 
     joint = False  #: hardware-aware search only: also minimise the metric (Joint=1)
@@ -131,13 +131,14 @@ class AGNet(BlackBoxOptimizer):
         self.generator_fingerprint = generator_fingerprint(codec.name, self.pretrained)
         self.hardware = dataset_api.get("hardware") if isinstance(dataset_api, dict) else None
         if self.hardware is not None:
-            self.search = HardwareAGNetSearch(codec, self.settings, limit=self.hardware.limit, joint=self.joint,
+            self.search = HardwareAGNetSearch(codec, self.settings, constraints=self.hardware.constraints,
+                                              objectives=self.hardware.objectives, joint=self.joint,
                                               condition=self.hardware.condition, generator_state=state,
                                               generator_config=gen_config, seed=self.seed)
         elif self.joint:
             raise ValueError(f"{type(self).__name__} searches accuracy and a hardware metric jointly but the "
                              "dataset_api has no 'hardware' entry: name the metric in the config "
-                             "(hardware: {metric: edgegpu_latency, limit: 4}) or use optimizer agnet")
+                             "(hardware: {constraints: edgegpu_latency <= 4}) or use optimizer agnet")
         else:
             # a sub-benchmark's dataset_api names the cells it can evaluate: others are discarded, not scored
             candidate_filter = dataset_api.get("candidate_filter") if isinstance(dataset_api, dict) else None
@@ -157,7 +158,7 @@ class AGNet(BlackBoxOptimizer):
             arch = self.queue.pop(0)
         evaluated = self._evaluate(arch)
         if self.hardware is not None:
-            self.search.observe(arch.get_hash(), evaluated.accuracy, self.hardware.value(arch.get_hash()))
+            self.search.observe(arch.get_hash(), evaluated.accuracy, self.hardware.values(arch.get_hash()))
         else:
             self.search.observe(arch.get_hash(), evaluated.accuracy)
 
@@ -168,8 +169,8 @@ class AGNet(BlackBoxOptimizer):
             return super().get_final_architecture()
         feasible = [m for m in self.history if self.hardware.is_feasible(m.arch.get_hash())]
         if not feasible:
-            logger.warning("no evaluated architecture meets %s <= %g yet; reporting the most accurate one",
-                           self.hardware.metric, self.hardware.limit)
+            logger.warning("no evaluated architecture meets %s yet; reporting the most accurate one",
+                           self.hardware.constraint_text())
             return super().get_final_architecture()
         return max(feasible, key=lambda m: m.accuracy).arch
 
@@ -184,9 +185,11 @@ class AGNet(BlackBoxOptimizer):
             batch.append(arch)
         if not batch:
             self.random_fallbacks += 1
-            logger.warning("AG-Net found no new valid candidate in %d latent draws; evaluating a random "
-                           "architecture instead", self.settings.chunk_size * self.settings.max_chunks
-                           * (self.settings.max_chunks + 1) // 2)
+            if self.random_fallbacks == 1:  # once per run; the count is in summary.json and the run's last line
+                logger.warning("AG-Net found no new valid candidate in %d latent draws; evaluating a random "
+                               "architecture instead (said once per run; later ones are counted)",
+                               self.settings.chunk_size * self.settings.max_chunks
+                               * (self.settings.max_chunks + 1) // 2)
             batch.append(self._random_unseen())
         return batch
 

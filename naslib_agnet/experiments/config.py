@@ -32,8 +32,11 @@ class ConfigError(ValueError):
 RUN_DEFAULTS: dict[str, Any] = {"seed": 0, "optimizer": "agnet", "search_space": "nasbench201",
                                 "dataset": "cifar10", "out_dir": "runs", "config_id": 0,
                                 "search": {"epochs": 192, "checkpoint_freq": 5000}}
-#: ``hardware:``: a metric table column as a constraint (metric <= limit) and, for agnet_joint, a second objective
-HARDWARE_DEFAULTS: dict[str, Any] = {"table": "hw-nas-bench", "metric": "none", "limit": None}
+#: ``hardware:``: constraints on a metric table's columns (``METRIC <= LIMIT`` / ``METRIC >= LIMIT``) and the
+#: metrics agnet_joint optimises next to accuracy (null: the constrained ones); see :func:`hardware_section`
+HARDWARE_DEFAULTS: dict[str, Any] = {"table": "hw-nas-bench", "constraints": None, "objectives": None}
+#: keys whose value may be a string or a list of strings (or null), whatever the file had
+FREE_FORM_KEYS = ("hardware.constraints", "hardware.objectives")
 #: keys of NASLib's own bbo configs (``discrete_config.yaml``, ``create_configs.py``) that no optimizer
 #: here reads: a NASLib config with them loads, and they are kept in the run record, unused
 NASLIB_ONLY_KEYS: dict[str, tuple[str, ...]] = {
@@ -111,9 +114,6 @@ def load_config(path: str | os.PathLike[str] | None, overrides: list[str] | None
     config = default_config([str(optimizer), *optimizers], baselines)
     extra = {k: copy.deepcopy(loaded[k]) for k in sections if k in loaded}
     _merge(config, {k: v for k, v in loaded.items() if k not in (*GRID_SECTIONS, *sections)}, source=str(path))
-    hardware = config.get("hardware")
-    if isinstance(hardware, dict) and type(hardware.get("limit")) is int:
-        hardware["limit"] = float(hardware["limit"])  # 'limit: 4' in a file: overrides such as 2.5 stay valid
     apply_overrides(config, [w for pair in pairs for w in pair])
     check_config(config, baselines)
     config.update(extra)
@@ -136,43 +136,73 @@ def check_config(config: dict[str, Any], baselines: str = "builtin") -> None:
     if not str(config["out_dir"]).strip():
         raise ConfigError("out_dir is empty; name the folder the run folders go under, e.g. out_dir runs")
     config["dataset"] = canonical_dataset(config["search_space"], config["dataset"])
-    if hardware_section(config) is not None and config["hardware"].get("limit") == float("inf"):
-        config["hardware"]["limit"] = None  # no constraint, as null (JSON has no infinity)
+    normalise_hardware(config)
     check_optimizer_config(config, baselines)
 
 
 def hardware_section(config: dict[str, Any]) -> dict[str, Any] | None:
-    """The checked ``hardware:`` section, or None when it names no metric.
+    """The checked ``hardware:`` section, or None when it names no constraint and no objective.
 
     Keys: ``table`` (``hw-nas-bench`` for HW-NAS-Bench's table of the run's dataset in the data
-    directory, or a CSV path, ``{dataset}`` replaced), ``metric`` (a column, e.g.
-    ``edgegpu_latency``; ``none`` = no hardware objective), ``limit`` (feasible iff
-    ``metric <= limit``; null = no constraint).
+    directory, or a CSV path, ``{dataset}`` replaced), ``constraints`` (``METRIC <= LIMIT`` or
+    ``METRIC >= LIMIT``; several as a list or comma-separated; null: none), ``objectives``
+    (``min METRIC`` / ``max METRIC``, what ``agnet_joint`` optimises next to accuracy; null:
+    each constrained metric in its constraint's direction). Returns ``table`` and the parsed
+    :class:`~naslib_agnet.benchmarks.constraints.Constraint` and ``Objective`` tuples.
     """
+    from ..benchmarks.constraints import parse_constraints, parse_objectives
+
     section = config.get("hardware")
     if section is None:
         return None
     if not isinstance(section, dict):
-        raise ConfigError(f"'hardware' must be a mapping with keys table, metric, limit; got {section!r}")
-    unknown = sorted(set(section) - set(HARDWARE_DEFAULTS))
+        raise ConfigError(f"'hardware' must be a mapping with keys {', '.join(HARDWARE_DEFAULTS)}; got {section!r}")
+    legacy = sorted(set(section) & {"metric", "limit"})
+    if legacy and any(section.get(k) not in (None, "none") for k in legacy):
+        metric, limit = section.get("metric", "METRIC"), section.get("limit", "LIMIT")
+        raise ConfigError(f"hardware.{' and hardware.'.join(legacy)} were replaced by hardware.constraints, which "
+                          f"also states the direction: write 'constraints: {metric} <= {limit}' in the file, or "
+                          f"the override hardware.constraints \"{metric} <= {limit}\"")
+    unknown = sorted(set(section) - set(HARDWARE_DEFAULTS) - {"metric", "limit"})
     if unknown:
         raise ConfigError(f"hardware: unknown key(s) {unknown}; known keys: {sorted(HARDWARE_DEFAULTS)}")
-    metric, table, limit = section.get("metric", "none"), section.get("table", "hw-nas-bench"), section.get("limit")
-    if not isinstance(metric, str) or not metric:
-        raise ConfigError(f"hardware.metric must be a column name such as edgegpu_latency (or none), got {metric!r}")
+    table = section.get("table", HARDWARE_DEFAULTS["table"])
     if not isinstance(table, str) or not table:
         raise ConfigError(f"hardware.table must be 'hw-nas-bench' or the path of a CSV, got {table!r}")
-    if limit is not None and (isinstance(limit, bool) or not isinstance(limit, (int, float)) or limit != limit):
-        raise ConfigError(f"hardware.limit must be a number (e.g. 4 for 4 ms) or null for no constraint, "
-                          f"got {limit!r}")
-    if metric == "none":
-        if limit is not None:
-            raise ConfigError("hardware.limit is set but hardware.metric is none: name the metric it limits")
+    try:
+        constraints = parse_constraints(section.get("constraints"))
+        given = section.get("objectives")
+        objectives = parse_objectives(given, constraints)
+    except ValueError as exc:
+        raise ConfigError(str(exc)) from None
+    if not constraints and not objectives:
         return None
-    return {"table": table, "metric": metric, "limit": float("inf") if limit is None else float(limit)}
+    return {"table": table, "constraints": constraints, "objectives": objectives}
+
+
+def normalise_hardware(config: dict[str, Any]) -> None:
+    """Write the ``hardware:`` section in one spelling (so a run's identity does not depend on it):
+    constraints as a list of ``'METRIC <= LIMIT'`` strings, objectives as given, or null."""
+    section = hardware_section(config)
+    hardware = config.get("hardware")
+    if not isinstance(hardware, dict):
+        return
+    for key in ("metric", "limit"):
+        hardware.pop(key, None)
+    if section is None:
+        hardware["constraints"], hardware["objectives"] = None, None
+        return
+    hardware["constraints"] = [str(c) for c in section["constraints"]] or None
+    if hardware.get("objectives") is not None:
+        hardware["objectives"] = [str(o) for o in section["objectives"]] or None
 
 
 def _unknown_key(name: str, node: dict, source: str) -> ConfigError:
+    if name in ("hardware.metric", "hardware.limit"):
+        return ConfigError(f"{source}: {name!r} was replaced by hardware.constraints, which also states the direction: "
+                           "write 'constraints: edgegpu_latency <= 4' in the file, or the override "
+                           "hardware.constraints \"edgegpu_latency <= 4\" (several: comma-separated; a floor: "
+                           "'robust_acc >= 40')")
     known = sorted(node)
     close = difflib.get_close_matches(name.rsplit(".", 1)[-1], known, n=1)
     hint = f" (did you mean {close[0]!r}?)" if close else ""
@@ -198,8 +228,8 @@ def _merge(base: dict, new: dict, source: str, prefix: str = "") -> None:
 
 def _checked(name: str, value: Any, like: Any, source: str) -> Any:
     """``value`` converted to the type of the default ``like``, or a ConfigError (null only where the
-    default is null, e.g. ``hardware.limit``)."""
-    if like is None:
+    default is null); the hardware task's keys take a string or a list (checked by :func:`hardware_section`)."""
+    if like is None or name in FREE_FORM_KEYS:
         return value
     kind = type(like)
     if kind is bool:
@@ -273,5 +303,7 @@ def run_identity(config: dict[str, Any], baselines: str = "builtin") -> dict[str
     identity = {k: copy.deepcopy(v) for k, v in config.items() if k not in (*NOT_IDENTITY[""], "search")}
     identity["search"] = {k: v for k, v in config["search"].items() if k in keys}
     section = hardware_section(config)
-    identity["hardware"] = None if section is None else {**section, "limit": config["hardware"].get("limit")}
+    identity["hardware"] = None if section is None else {
+        "table": section["table"], "constraints": [str(c) for c in section["constraints"]],
+        "objectives": [str(o) for o in section["objectives"]]}
     return identity

@@ -18,7 +18,7 @@ set of ``KEY: VALUE`` overrides (the command line's keys), run under ``{out_dir}
 e.g. the hardware-aware tasks of ``configs/compare_hw_nb201.yaml``::
 
       tasks:
-        edgegpu_2: {hardware.metric: edgegpu_latency, hardware.limit: 2}
+        edgegpu_2ms: {hardware.constraints: edgegpu_latency <= 2}
 
 Each cell is one :func:`~.runner.run_search`, so a cell's folder follows the rule of every
 run folder (:mod:`.rundir`): a finished run of the same config, code and data is skipped and left
@@ -43,7 +43,8 @@ from typing import Any
 import yaml
 
 from ..benchmarks.errors import BenchmarkDataError
-from .config import ConfigError, apply_overrides, check_config, override_pairs, run_dir, run_identity
+from .config import (ConfigError, apply_overrides, check_config, hardware_section, override_pairs, run_dir,
+                     run_identity)
 from .report import STANDARD_BUDGETS, headline, load_run, write_report
 from .rundir import ResumeMismatch, inspect_run, refusal
 
@@ -177,12 +178,12 @@ def _tasks(config: dict[str, Any], value: Any) -> dict[str, dict[str, Any]]:
 
 def task_config(config: dict[str, Any], name: str, overrides: dict[str, Any]) -> dict[str, Any]:
     """The config of one task: ``overrides`` applied (types checked), results under ``{out_dir}/{name}``."""
-    from .config import hardware_section
+    from .config import normalise_hardware
 
     cfg = copy.deepcopy({k: v for k, v in config.items() if k != "compare"})
     words = [w for key, value in overrides.items() for w in (str(key), json.dumps(value))]
     apply_overrides(cfg, words)
-    hardware_section(cfg)
+    normalise_hardware(cfg)
     cfg["out_dir"] = str(Path(cfg["out_dir"]) / name)
     return cfg
 
@@ -357,7 +358,7 @@ def run_compare(config: dict[str, Any], data_dir: str | Path, jobs: int | None =
                                  optimizer_order=spec.optimizers, log=log)
             log("report: " + ", ".join(str(p) for p in paths))
     folders = [c.out for c in cells if (c.out / "summary.json").is_file()]
-    if folders and any(c.config.get("hardware", {}).get("metric", "none") != "none" for c in cells):
+    if folders and any(hardware_section(c.config) is not None for c in cells):
         from .hardware_report import write_hardware_report
 
         paths = write_hardware_report(folders, report_root, spec.budgets, optimizer_order=spec.optimizers,

@@ -36,6 +36,7 @@ from typing import Any
 import numpy as np
 
 from ..search.multiobjective import feasible, hypervolume, pareto_front
+from .hardware_record import condition_text, front_axis, oriented_values, query_values
 from .report import read_summary
 
 CSV_NAME, RUNS_CSV_NAME, MD_NAME = "hardware_results.csv", "hardware_runs.csv", "hardware_results.md"
@@ -55,36 +56,43 @@ def load_hardware_run(folder: str | Path) -> dict[str, Any] | None:
 
 
 def _task_of(run: dict[str, Any]) -> str:
-    hw = run["hardware"]
-    return f"{hw['metric']} <= {hw['limit']:g}" if hw.get("limit") is not None else hw["metric"]
+    return condition_text(run["hardware"])
 
 
 def run_metrics(run: dict[str, Any], budget: int) -> dict[str, Any]:
     """The per-run figures of one budget (see the module docstring)."""
     hw = run["hardware"]
     queries = run["queries"][:budget]
-    limit = math.inf if hw.get("limit") is None else hw["limit"]
     val = np.asarray([q["val_acc"] for q in queries], dtype=np.float64)
-    metric = np.asarray([np.nan if q.get("metric") is None else q["metric"] for q in queries], dtype=np.float64)
-    ok = feasible(metric, limit)
+    values = query_values(hw, queries)
+    oriented, limits = oriented_values(hw, values)
+    ok = feasible(oriented, limits)
+    name, sign, _ = front_axis(hw)
+    j = hw["metrics"].index(name)
+    metric = oriented[:, j]  # the front metric, lower is better
     last = queries[-1]
     ref = hw["hypervolume_reference"]
-    ref_acc, ref_metric = ref["val_acc"], ref[hw["metric"]]
+    ref_acc, ref_metric = ref["val_acc"], ref["oriented_" + name]
     front = pareto_front(val, metric)
     optimum = hw.get("optimum") or {}
     ranks = np.argsort(np.argsort(-val, kind="stable"), kind="stable") + np.argsort(
         np.argsort(np.where(np.isnan(metric), np.inf, metric), kind="stable"), kind="stable")
     pick = int(np.argmin(ranks))
-    return {"queries": len(queries), "limit": limit, "best_feasible_val": last.get("best_feasible_val_acc"),
+    best_metrics = last.get("best_feasible_metrics")
+    return {"queries": len(queries), "condition": condition_text(hw),
+            "front_limit": (None if not math.isfinite(limits[j]) else float(limits[j] * sign)),
+            "best_feasible_val": last.get("best_feasible_val_acc"),
             "best_feasible_test": last.get("best_feasible_test_acc"),
-            "best_feasible_metric": last.get("best_feasible_metric"),
+            "best_feasible_metric": None if best_metrics is None else best_metrics.get(name),
+            "best_feasible_metrics": best_metrics,
             "best_feasible_arch": last.get("best_feasible_arch"),
             "optimum": (bool(optimum) and last.get("best_feasible_val_acc") is not None
                         and last["best_feasible_val_acc"] >= optimum["val_acc"]),
             "feasibility": float(ok.mean()) if len(ok) else math.nan,
             "hv": hypervolume(val, metric, ref_acc, ref_metric) / hw["table_hypervolume"],
-            "front": [[float(val[i]), float(metric[i])] for i in front],
-            "ranksum_val": float(val[pick]), "ranksum_metric": float(metric[pick]), "ranksum_feasible": bool(ok[pick]),
+            "front": [[float(val[i]), float(metric[i] * sign)] for i in front],
+            "ranksum_val": float(val[pick]), "ranksum_metric": float(metric[pick] * sign),
+            "ranksum_feasible": bool(ok[pick]),
             "points": (val, metric)}
 
 
@@ -101,6 +109,7 @@ def aggregate(runs: list[dict[str, Any]], budget: int) -> dict[str, Any]:
     best = max(found, key=lambda m: m["best_feasible_val"]) if found else None
     hw = runs[0]["hardware"]
     ref = hw["hypervolume_reference"]
+    name, sign, label = front_axis(hw)
     val = np.concatenate([m["points"][0] for m in per_run])
     metric = np.concatenate([m["points"][1] for m in per_run])
     optimum = hw.get("optimum") or {}
@@ -113,9 +122,11 @@ def aggregate(runs: list[dict[str, Any]], budget: int) -> dict[str, Any]:
             "best_metric": None if best is None else best["best_feasible_metric"],
             "mean_val": mean_val, "std_val": std_val, "feasibility": mean_feas,
             "optimum_runs": sum(m["optimum"] for m in per_run),
-            "optimum_val": optimum.get("val_acc"), "optimum_metric": optimum.get(hw["metric"]),
+            "optimum_val": optimum.get("val_acc"), "optimum_metric": (optimum.get("metrics") or {}).get(name),
+            "front_metric": name, "front_sign": sign, "front_label": label,
+            "front_limit": per_run[0]["front_limit"], "condition": per_run[0]["condition"],
             "hv": mean_hv, "hv_std": std_hv,
-            "hv_union": hypervolume(val, metric, ref["val_acc"], ref[hw["metric"]]) / hw["table_hypervolume"],
+            "hv_union": hypervolume(val, metric, ref["val_acc"], ref["oriented_" + name]) / hw["table_hypervolume"],
             "ranksum_val": statistics.fmean(m["ranksum_val"] for m in per_run),
             "ranksum_feasible": statistics.fmean(float(m["ranksum_feasible"]) for m in per_run),
             "per_run": per_run}
@@ -135,33 +146,39 @@ def _fmt(value: Any, digits: int = 2) -> str:
     return f"{value:.{digits}f}"
 
 
+def _g(value: Any) -> str:
+    return "-" if value is None or (isinstance(value, float) and math.isnan(value)) else f"{value:.4g}"
+
+
 def render_markdown(table: dict[tuple[str, str, str], dict], optimizers: list[str], tasks: list[str],
                     budget: int) -> str:
     datasets = sorted({d for _, d, _ in table})
-    lines = [f"Budget: {budget} queries. Accuracy = NAS-Bench-201 validation accuracy (%); metric values in the "
-             "table's units. best = best of the runs (val, metric); mean = mean ± std of the runs' best feasible "
-             "val; feas = mean share of evaluated architectures meeting the constraint; opt = runs that found the "
-             "table's constrained optimum; HV = mean hypervolume of each run's evaluated architectures "
-             "(validation accuracy up, metric down) against the reference point (lowest validation accuracy, "
-             "highest metric value of the whole table), divided by the whole table's hypervolume (1 = the table's "
-             "Pareto front).", ""]
+    lines = [f"Budget: {budget} queries. Accuracy = validation accuracy (%); the metric value shown is the task's "
+             "front metric (column 'front metric', in its unit). constraint = what a feasible architecture meets "
+             "(an unmeasured one does not). best = best feasible of the runs (val, metric); mean = mean ± std of "
+             "the runs' best feasible val; feas = mean share of evaluated architectures meeting the constraints; "
+             "opt = runs that found the table's constrained optimum; HV = mean hypervolume of each run's evaluated "
+             "architectures (validation accuracy and the front metric, each in its better direction) against the "
+             "reference point (lowest validation accuracy, worst front-metric value of the whole table), divided "
+             "by the whole table's hypervolume (1 = the table's Pareto front).", ""]
     for dataset in datasets:
         if len(datasets) > 1:
             lines += [f"### {dataset}", ""]
-        head = "| task | optimum (val, metric) |" + "".join(
+        head = "| task | constraint | front metric | optimum (val, metric) |" + "".join(
             f" {o} best | {o} mean | {o} feas | {o} opt | {o} HV |" for o in optimizers)
-        lines += [head, "|" + "---|" * (2 + 5 * len(optimizers))]
+        lines += [head, "|" + "---|" * (4 + 5 * len(optimizers))]
         for task in tasks:
             cells = [table.get((task, dataset, o)) for o in optimizers]
             any_cell = next((c for c in cells if c), None)
             if any_cell is None:
                 continue
-            row = f"| {task} | {_fmt(any_cell['optimum_val'])}, {_fmt(any_cell['optimum_metric'])} |"
+            row = (f"| {task} | {any_cell['condition']} | {any_cell['front_label']} | "
+                   f"{_fmt(any_cell['optimum_val'])}, {_g(any_cell['optimum_metric'])} |")
             for c in cells:
                 if c is None:
                     row += " - | - | - | - | - |"
                     continue
-                best = "none feasible" if c["best_val"] is None else f"{_fmt(c['best_val'])}, {_fmt(c['best_metric'])}"
+                best = "none feasible" if c["best_val"] is None else f"{_fmt(c['best_val'])}, {_g(c['best_metric'])}"
                 none = f" ({c['no_feasible']} runs none)" if c["no_feasible"] else ""
                 row += (f" {best} | {_fmt(c['mean_val'])} ± {_fmt(c['std_val'])}{none} | {_fmt(c['feasibility'])} |"
                         f" {c['optimum_runs']}/{c['runs']} | {_fmt(c['hv'], 3)} |")
@@ -283,6 +300,7 @@ def plot_fronts(table: dict[tuple[str, str, str], dict], optimizers: list[str], 
     cols = min(5, len(keys))
     rows = math.ceil(len(keys) / cols)
     fig, axes = plt.subplots(rows, cols, figsize=(3.2 * cols, 2.8 * rows), squeeze=False)
+    labels = set()
     for ax, (task, dataset) in zip(axes.flat, keys):
         limit = optimum = None
         for o in optimizers:
@@ -291,21 +309,24 @@ def plot_fronts(table: dict[tuple[str, str, str], dict], optimizers: list[str], 
                 continue
             val = np.concatenate([m["points"][0] for m in agg["per_run"]])
             metric = np.concatenate([m["points"][1] for m in agg["per_run"]])
-            front = pareto_front(val, metric)
-            ax.step(metric[front], val[front], where="post", label=o, lw=1.2)
-            limit = agg["per_run"][0].get("limit")
+            front = pareto_front(val, metric)  # oriented: lower is better; drawn in the metric's own values
+            ax.step(metric[front] * agg["front_sign"], val[front], where="post" if agg["front_sign"] > 0 else "pre",
+                    label=o, lw=1.2)
+            limit = agg["front_limit"]
             optimum = (agg["optimum_metric"], agg["optimum_val"])
+            labels.add(agg["front_label"])
+            title = task if agg["condition"] == task else f"{task}\n{agg['condition']}"
         if limit is not None and math.isfinite(limit):
             ax.axvline(limit, color="grey", ls="--", lw=0.8)
         if optimum and optimum[0] is not None:
             ax.plot(*optimum, marker="*", color="black", ms=8, ls="none", label="constrained optimum")
             ax.set_ylim(bottom=optimum[1] - 8)  # the interesting part: near the constrained optimum
-        ax.set_title(task if len({k[1] for k in keys}) == 1 else f"{task} ({dataset})", fontsize=9)
+        ax.set_title(title if len({k[1] for k in keys}) == 1 else f"{title} ({dataset})", fontsize=8)
         ax.tick_params(labelsize=7)
     for ax in list(axes.flat)[len(keys):]:
         ax.axis("off")
     axes.flat[0].legend(fontsize=7)
-    fig.supxlabel("metric (lower is better)", fontsize=9)
+    fig.supxlabel(" / ".join(sorted(labels)), fontsize=9)
     fig.supylabel("validation accuracy (%)", fontsize=9)
     fig.tight_layout()
     fig.savefig(path, dpi=110)

@@ -20,6 +20,8 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
+import numpy as np
+
 STANDARD_BUDGETS = (16, 32, 48, 96, 144, 192)
 DATASET_ORDER = ("cifar10", "cifar100", "ImageNet16-120")
 NASLIB_TEST_NOTE = "no test accuracy: NASLib's errors.json test_acc on NB201 is the validation split"
@@ -41,6 +43,9 @@ class RunRecord:
     wall_time_s: float | None = None  # the run's search time (summary.json); None for NASLib folders
     implementation: str = "builtin"  # whose optimizer code ran: "builtin" or "naslib" (NASLib's own class)
     origin: str = ""  # the report folder it came from, where runs of several folders would otherwise be pooled
+    #: under a hardware task, its constraints in words (``'edgegpu_latency <= 4 ms'``): best_val and
+    #: best_test are then those of the best *feasible* architecture so far (NaN / None: none yet)
+    condition: str | None = None
 
 
 def find_run_folders(root: str | Path) -> list[Path]:
@@ -78,8 +83,9 @@ def read_summary(path: str | Path) -> dict[str, Any]:
 
 def headline(summary: dict[str, Any]) -> str:
     """The result of a run in one line: the best architecture by validation accuracy, or under a
-    hardware constraint the best *feasible* one, or that none was feasible and the smallest metric
-    value measured."""
+    hardware constraint the best *feasible* one (naming the constraints and units), or that none
+    was feasible and the least-violating architecture evaluated; then AG-Net's random fallbacks,
+    if any."""
     queries = summary.get("queries") or []
     n = len(queries)
     if not n:
@@ -91,17 +97,29 @@ def headline(summary: dict[str, Any]) -> str:
 
     hw = summary.get("hardware")
     if not hw:
-        return f"best val {last['best_val_acc']:.2f} (its test {test(last['best_test_acc'])}) after {n} queries"
-    metric = hw["metric"]
-    condition = f"{metric} <= {hw['limit']:g}" if hw.get("limit") is not None else metric
-    if last.get("best_feasible_val_acc") is None:
-        measured = [q["metric"] for q in queries if q.get("metric") is not None]
-        smallest = f"{min(measured):g}" if measured else "none measured"
-        table = f" (the table's smallest: {hw['table_min']:g})" if hw.get("table_min") is not None else ""
-        return (f"NO feasible architecture ({condition}) in {n} queries; smallest {metric} measured: "
-                f"{smallest}{table}")
-    return (f"best feasible ({condition}): val {last['best_feasible_val_acc']:.2f} (its test "
-            f"{test(last['best_feasible_test_acc'])}, {metric} {last['best_feasible_metric']:g}) after {n} queries")
+        line = f"best val {last['best_val_acc']:.2f} (its test {test(last['best_test_acc'])}) after {n} queries"
+    else:
+        from .hardware_record import condition_text, query_values, values_text, violations
+
+        condition = condition_text(hw)
+        if last.get("best_feasible_val_acc") is None:
+            miss = violations(hw, query_values(hw, queries))
+            i = int(min(range(n), key=lambda k: (miss[k], -queries[k]["val_acc"])))
+            near = (f"least violating: val {queries[i]['val_acc']:.2f} with {values_text(hw, queries[i].get('metrics'))}"
+                    if np.isfinite(miss[i]) else "no evaluated architecture was measured")
+            best = hw.get("table_best") or {}
+            table = (f" (the table's best: {values_text(hw, best)})" if best and hw.get("optimum") is None else "")
+            line = f"NO feasible architecture ({condition}) in {n} queries; {near}{table}"
+        else:
+            line = (f"best feasible ({condition}): val {last['best_feasible_val_acc']:.2f} (its test "
+                    f"{test(last['best_feasible_test_acc'])}, {values_text(hw, last.get('best_feasible_metrics'))}) "
+                    f"after {n} queries")
+    agnet = summary.get("agnet") or {}
+    fallbacks = agnet.get("random_fallbacks") or 0
+    if fallbacks:
+        line += (f"; AG-Net found no new valid candidate in {fallbacks} of its {agnet.get('iterations', '?')} "
+                 "iterations (a random architecture was evaluated instead)")
+    return line
 
 
 def _running_best(valid: list, test: list | None) -> tuple[list[float], list[float | None] | None]:
@@ -125,12 +143,18 @@ def load_run(path: str | Path) -> RunRecord:
     if summary_path.is_file():
         s = read_summary(summary_path)
         q = s["queries"]
+        condition, prefix = None, "best_"
+        if s.get("hardware"):
+            from .hardware_record import condition_text
+
+            condition, prefix = condition_text(s["hardware"]), "best_feasible_"
+        best_val = [math.nan if x.get(prefix + "val_acc") is None else float(x[prefix + "val_acc"]) for x in q]
         return RunRecord(path, "naslib_agnet", str(s.get("search_space", layout["search_space"])),
                          str(s.get("dataset", layout["dataset"])), str(s.get("optimizer", layout["optimizer"])),
                          str(s.get("config_id", layout["config_id"])), str(s.get("seed", layout["seed"])),
-                         bool(s.get("finished")), [float(x["best_val_acc"]) for x in q],
-                         [x.get("best_test_acc") for x in q], s.get("wall_time_s"),
-                         str(s.get("implementation", "builtin")))
+                         bool(s.get("finished")), best_val,
+                         [x.get(prefix + "test_acc") for x in q], s.get("wall_time_s"),
+                         str(s.get("implementation", "builtin")), condition=condition)
     try:
         config, trajectory = json.loads((path / "errors.json").read_text())
         valid = list(trajectory["valid_acc"])
@@ -176,6 +200,7 @@ class Group:
     config_id: str
     runs: list[RunRecord]
     implementation: str = "builtin"
+    condition: str | None = None  #: the runs' hardware constraints in words (None: unconstrained)
 
 
 def group_runs(runs: Iterable[RunRecord], optimizer_order: list[str] | None = None) -> list[Group]:
@@ -184,16 +209,20 @@ def group_runs(runs: Iterable[RunRecord], optimizer_order: list[str] | None = No
     groups: dict[tuple, list[RunRecord]] = {}
     for r in runs:
         src = (r.implementation, r.source)
-        groups.setdefault((r.search_space, r.dataset, r.optimizer, src, r.config_id, r.origin), []).append(r)
+        groups.setdefault((r.search_space, r.dataset, r.optimizer, src, r.config_id, r.origin, r.condition),
+                          []).append(r)
     configs_per = {}
-    for ss, ds, opt, src, cid, _ in groups:
+    for ss, ds, opt, src, cid, _, _ in groups:
         configs_per.setdefault((ss, ds, opt, src), set()).add(cid)
     labels: dict[tuple, set] = {}
-    for ss, ds, opt, src, cid, _ in groups:
+    for ss, ds, opt, src, cid, _, _ in groups:
         labels.setdefault((ss, ds, opt, src[0]), set()).add(src[1])
+    conditions: dict[tuple, set] = {}
+    for ss, ds, opt, src, cid, origin, cond in groups:
+        conditions.setdefault((ss, ds, opt, src, cid, origin), set()).add(cond)
     order = list(optimizer_order or [])
     out = []
-    for (ss, ds, opt, src, cid, origin), rs in groups.items():
+    for (ss, ds, opt, src, cid, origin, cond), rs in groups.items():
         impl, source = src
         name = opt + (" (NASLib)" if impl == "naslib" else "")
         if len(labels[(ss, ds, opt, impl)]) > 1:  # NASLib's runner and this package's, side by side
@@ -202,13 +231,16 @@ def group_runs(runs: Iterable[RunRecord], optimizer_order: list[str] | None = No
             name += f" config_{cid}"
         if origin:
             name += f" [{origin}]"
-        out.append(Group(ss, ds, name, opt, source, cid, sorted(rs, key=lambda r: (len(r.seed), r.seed)), impl))
+        if len(conditions[(ss, ds, opt, src, cid, origin)]) > 1:  # one config_id under several constraints
+            name += f" [{cond or 'unconstrained'}]"
+        out.append(Group(ss, ds, name, opt, source, cid, sorted(rs, key=lambda r: (len(r.seed), r.seed)), impl,
+                         cond))
 
     def key(g: Group):
         ds_rank = DATASET_ORDER.index(g.dataset) if g.dataset in DATASET_ORDER else len(DATASET_ORDER)
         opt_rank = order.index(g.optimizer) if g.optimizer in order else len(order)
-        return (g.search_space, ds_rank, g.dataset, opt_rank, g.optimizer, g.implementation != "builtin",
-                g.source != "naslib_agnet", g.config_id)
+        return (g.search_space, ds_rank, g.dataset, g.condition or "", opt_rank, g.optimizer,
+                g.implementation != "builtin", g.source != "naslib_agnet", g.config_id)
 
     return sorted(out, key=key)
 
@@ -219,15 +251,17 @@ def table_rows(groups: list[Group], budgets: list[int]) -> list[dict[str, Any]]:
     for g in groups:
         for b in budgets:
             reached = [r for r in g.runs if len(r.best_val) >= b]
+            found = [r for r in reached if not math.isnan(r.best_val[b - 1])]  # under a constraint: a feasible one
             row = {"search_space": g.search_space, "dataset": g.dataset, "optimizer": g.name, "source": g.source,
-                   "config_id": g.config_id, "budget": b, "n_seeds": len(reached), "n_runs": len(g.runs),
+                   "config_id": g.config_id, "condition": g.condition or "", "budget": b,
+                   "n_seeds": len(found), "n_runs": len(g.runs), "n_reached": len(reached),
                    "val_mean": None, "val_std": None, "test_mean": None, "test_std": None,
                    "test_note": "" if g.source == "naslib_agnet" else NASLIB_TEST_NOTE,
                    "wall_s_mean": _mean_wall_time(g.runs)}
-            if reached:
-                row["val_mean"], row["val_std"] = mean_std([r.best_val[b - 1] for r in reached])
-                tests = [r.best_test[b - 1] for r in reached if r.best_test is not None]
-                if g.source == "naslib_agnet" and len(tests) == len(reached) and None not in tests:
+            if found:
+                row["val_mean"], row["val_std"] = mean_std([r.best_val[b - 1] for r in found])
+                tests = [r.best_test[b - 1] for r in found if r.best_test is not None]
+                if g.source == "naslib_agnet" and len(tests) == len(found) and None not in tests:
                     row["test_mean"], row["test_std"] = mean_std([float(t) for t in tests])
             rows.append(row)
     return rows
@@ -246,8 +280,11 @@ def format_mean_std(mean, std) -> str:
 def render_markdown(groups: list[Group], rows: list[dict], budgets: list[int]) -> str:
     multi_space = len({g.search_space for g in groups}) > 1
     by = {(r["search_space"], r["dataset"], r["optimizer"], r["config_id"], r["budget"]): r for r in rows}
+    constrained = any(g.condition for g in groups)
     lines = [("Mean ± std (sample std over seeds) of the best-by-validation architecture after q queries: "
-              "validation accuracy / that architecture's test accuracy (%)."), "",
+              "validation accuracy / that architecture's test accuracy (%)."
+              + (" Under a constraint (named after the dataset): the best-by-validation *feasible* architecture; "
+                 "a run that has not found one yet is left out of the mean (n=k)." if constrained else "")), "",
              "| dataset | optimizer | seeds | s/run | " + " | ".join(f"q={b}" for b in budgets) + " |",
              "|---|---|---|---|" + "---|" * len(budgets)]
     naslib = partial = unfinished = False
@@ -259,7 +296,7 @@ def render_markdown(groups: list[Group], rows: list[dict], budgets: list[int]) -
             if g.source == "naslib":
                 test, naslib = "–†", True
             cell = f"{format_mean_std(r['val_mean'], r['val_std'])} / {test}"
-            if 0 < r["n_seeds"] < r["n_runs"]:
+            if r["n_seeds"] < r["n_runs"] and (r["n_seeds"] or r["n_reached"]):
                 cell += f" (n={r['n_seeds']})"
                 partial = True
             cells.append(cell)
@@ -267,6 +304,8 @@ def render_markdown(groups: list[Group], rows: list[dict], budgets: list[int]) -
         seeds = str(len(g.runs)) + (f" ({n_unfinished} unfinished)" if n_unfinished else "")
         unfinished |= bool(n_unfinished)
         ds = f"{g.search_space}/{g.dataset}" if multi_space else g.dataset
+        if g.condition:
+            ds += f" ({g.condition})"
         wall = _mean_wall_time(g.runs)
         wall = "–" if wall is None else f"{wall:.1f}"
         lines.append(f"| {ds} | {g.name} | {seeds} | {wall} | " + " | ".join(cells) + " |")
@@ -277,7 +316,9 @@ def render_markdown(groups: list[Group], rows: list[dict], budgets: list[int]) -
                      "NAS-Bench-201 is the same eval_acc1es number as valid_acc, i.e. the validation split "
                      "(cifar10-valid for cifar10), not a test accuracy.")
     if partial:
-        notes.append("(n=k): only k seeds had reached that many queries; the mean is over those.")
+        notes.append("(n=k): only k seeds had reached that many queries" + (
+            " and (under a constraint) found a feasible architecture" if constrained else "")
+            + "; the mean is over those. –: none had.")
     if unfinished:
         notes.append("unfinished: interrupted runs, counted with the queries they completed.")
     notes.append("s/run: mean wall time of a finished run's search (queries, proposals, training), as in its "
@@ -286,7 +327,7 @@ def render_markdown(groups: list[Group], rows: list[dict], budgets: list[int]) -
 
 
 def write_csv(path: Path, rows: list[dict]) -> None:
-    cols = ["search_space", "dataset", "optimizer", "source", "config_id", "budget", "n_seeds", "n_runs",
+    cols = ["search_space", "dataset", "condition", "optimizer", "source", "config_id", "budget", "n_seeds", "n_runs",
             "val_mean", "val_std", "test_mean", "test_std", "test_note", "wall_s_mean"]
     with path.open("w", newline="") as fh:
         w = csv.DictWriter(fh, fieldnames=cols)
@@ -303,32 +344,35 @@ def plot(groups: list[Group], budgets: list[int], path: Path) -> None:
     import matplotlib.pyplot as plt
     import numpy as np
 
-    panels: dict[tuple[str, str], list[Group]] = {}
+    panels: dict[tuple[str, str, str | None], list[Group]] = {}
     for g in groups:
-        panels.setdefault((g.search_space, g.dataset), []).append(g)
-    multi_space = len({ss for ss, _ in panels}) > 1
+        panels.setdefault((g.search_space, g.dataset, g.condition), []).append(g)
+    multi_space = len({ss for ss, _, _ in panels}) > 1
     fig, axes = plt.subplots(1, len(panels), figsize=(4.8 * len(panels), 3.8), squeeze=False)
-    for ax, ((ss, ds), gs) in zip(axes[0], panels.items()):
+    for ax, ((ss, ds, cond), gs) in zip(axes[0], panels.items()):
         lows, highs = [], []
         for g in gs:
             length = max(len(r.best_val) for r in g.runs)
             mean, std = np.full(length, np.nan), np.full(length, np.nan)
             for q in range(length):
-                vals = [r.best_val[q] for r in g.runs if len(r.best_val) > q]
-                mean[q], std[q] = mean_std(vals)
+                vals = [r.best_val[q] for r in g.runs if len(r.best_val) > q and not math.isnan(r.best_val[q])]
+                if vals:  # under a constraint: the runs that have found a feasible architecture
+                    mean[q], std[q] = mean_std(vals)
             x = np.arange(1, length + 1)
             (line,) = ax.plot(x, mean, label=g.name, lw=1.5)
             ax.fill_between(x, mean - std, mean + std, color=line.get_color(), alpha=0.2, lw=0)
             q0 = min(length, max(1, budgets[0] if budgets else 1)) - 1
-            lows.append(mean[q0] - std[q0])
+            lows.append(np.nanmin(mean[q0:] - std[q0:]) if np.isfinite(mean[q0:]).any() else np.nan)
             highs.append(np.nanmax(mean + std))
         hi, lo = float(np.nanmax(highs)), float(np.nanmin(lows))
         if math.isfinite(lo) and math.isfinite(hi) and lo < hi:
             ax.set_ylim(lo - 0.05 * (hi - lo), hi + 0.05 * (hi - lo))
-        ax.set_title(f"{ss}/{ds}" if multi_space else ds)
+        title = f"{ss}/{ds}" if multi_space else ds
+        ax.set_title(title + (f"\n{cond}" if cond else ""), fontsize=10 if cond else None)
         ax.set_xlabel("queries")
         ax.xaxis.get_major_locator().set_params(integer=True)
-        ax.set_ylabel("best validation accuracy so far (%)")
+        ax.set_ylabel("best feasible validation accuracy so far (%)" if cond
+                      else "best validation accuracy so far (%)")
         ax.grid(alpha=0.3)
         ax.legend(fontsize=8)
     fig.tight_layout()

@@ -37,7 +37,7 @@ from .config import ConfigError
 SUMMARY, ERRORS = "summary.json", "errors.json"
 #: the fields of a summary.json query that a replay must reproduce exactly (those it has)
 REPLAY_FIELDS = ("query", "arch", "arch_str", "val_acc", "test_acc", "best_val_acc", "best_test_acc", "best_arch",
-                 "metric", "feasible")
+                 "metrics", "feasible")
 #: a missing value in errors.json, as NASLib's queries give it (-1); summary.json writes null
 UNAVAILABLE = -1
 
@@ -237,7 +237,6 @@ class RunRecorder:
         self.out_dir = Path(out_dir)
         self.implementation = implementation
         self.hardware = hardware
-        self.limit = None if hardware is None else (math.inf if hardware["limit"] is None else hardware["limit"])
         self.config = config
         self.identity = identity
         self.fingerprint = fingerprint
@@ -249,9 +248,10 @@ class RunRecorder:
         self.wall_time = 0.0
 
     def add(self, arch: list[int], arch_str: str | None, val: float, test: float | None,
-            stats: tuple, runtime: float, metric: float | None = None) -> None:
+            stats: tuple, runtime: float, metrics=None) -> None:
         """One query: the evaluated architecture and its metrics, plus NASLib's per-epoch statistics;
-        under a hardware objective also its metric value (NaN: not measured) and the best feasible so far."""
+        under a hardware task also its metric values (one per ``hardware["metrics"]``; NaN: not
+        measured), whether it meets every constraint, and the best feasible query so far."""
         train_acc, valid_acc, test_acc, train_time = stats
         for key, value in zip(("train_acc", "valid_acc", "test_acc", "train_time", "runtime"),
                               (train_acc, valid_acc, test_acc, train_time, runtime)):
@@ -265,7 +265,7 @@ class RunRecorder:
                              "val_acc": _number(val), "test_acc": None if test is None else _number(test),
                              "best_val_acc": best_val, "best_test_acc": best_test, "best_arch": best_arch})
         if self.hardware is not None:
-            self._add_hardware(self.queries[-1], best, arch, val, test, metric)
+            self._add_hardware(self.queries[-1], best, arch, val, test, metrics)
         self.wall_time += runtime
         self._check_replay()
 
@@ -284,14 +284,17 @@ class RunRecorder:
                 "to start the run afresh (the record is moved aside to <folder>.replaced-<time>)")
 
     def _add_hardware(self, query: dict[str, Any], previous: dict[str, Any] | None, arch: list[int],
-                      val: float, test: float | None, metric: float | None) -> None:
-        value = math.nan if metric is None else float(metric)
-        ok = math.isfinite(value) and value <= self.limit
-        query.update(metric=_number(value), feasible=ok)
-        fields = ("best_feasible_val_acc", "best_feasible_test_acc", "best_feasible_metric", "best_feasible_arch")
+                      val: float, test: float | None, metrics) -> None:
+        from .hardware_record import record_feasible
+
+        names = self.hardware["metrics"]
+        values = [math.nan] * len(names) if metrics is None else [float(v) for v in metrics]
+        ok = record_feasible(self.hardware, values)
+        query.update(metrics={n: _number(v) for n, v in zip(names, values)}, feasible=ok)
+        fields = ("best_feasible_val_acc", "best_feasible_test_acc", "best_feasible_metrics", "best_feasible_arch")
         prev = [None] * 4 if previous is None else [previous[f] for f in fields]
         if ok and (prev[0] is None or val > prev[0]):
-            prev = [_number(val), None if test is None else _number(test), value, arch]
+            prev = [_number(val), None if test is None else _number(test), dict(query["metrics"]), arch]
         query.update(zip(fields, prev))
 
     @property
@@ -317,11 +320,11 @@ class RunRecorder:
         if self.hardware is not None:
             summary["hardware"] = self.hardware
             summary["columns"].update({
-                "metric": f"the queried architecture's {self.hardware['metric']} (null: not measured)",
+                "metrics": f"the queried architecture's {', '.join(self.hardware['metrics'])} (null: not measured)",
                 "feasible": self.hardware["feasible"],
                 "best_feasible_val_acc": "best validation accuracy among the feasible queries so far (null: none)",
                 "best_feasible_test_acc": "test accuracy of that architecture",
-                "best_feasible_metric": f"its {self.hardware['metric']}"})
+                "best_feasible_metrics": "its metric values"})
         if extra:
             summary.update(extra)
         summary["identity"] = self.identity

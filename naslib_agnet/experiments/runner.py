@@ -52,43 +52,59 @@ def build(config: dict[str, Any], data_dir: str | Path, baselines: str = "builti
 
 
 def build_hardware(config: dict[str, Any], data_dir: str | Path, oracle):
-    """The config's hardware objective (metric table column + limit), checked to cover the whole space."""
+    """The config's :class:`~naslib_agnet.benchmarks.hardware_task.HardwareTask` (metric table,
+    constraints, objectives), the table checked to cover the whole space; None without a ``hardware:`` task."""
     section = hardware_section(config)
     if section is None:
         return None
-    from ..benchmarks.metrics import HardwareObjective, check_covers, load_metric_table
+    from ..benchmarks.errors import BenchmarkDataError
+    from ..benchmarks.hardware_task import HardwareTask
+    from ..benchmarks.metrics import check_covers, load_metric_table
 
     table = load_metric_table(section["table"], data_dir, config["dataset"])
     check_covers(table, oracle.keys(), f"the {config['search_space']} space")
-    if section["metric"] not in table.metric_names:
-        raise ConfigError(f"hardware.metric {section['metric']!r} is not a column of {table.source}; "
-                          f"its metric columns are {table.metric_names}")
-    return HardwareObjective(table, section["metric"], section["limit"])
+    try:
+        return HardwareTask(table, section["constraints"], section["objectives"])
+    except BenchmarkDataError as exc:
+        raise ConfigError(f"hardware: {exc}") from None
 
 
 def hardware_record(hardware, oracle) -> dict[str, Any]:
-    """What summary.json says about the hardware objective: metric, limit, the table's constrained
-    optimum and the reference point of the hypervolume (worst accuracy, worst metric value in the table)."""
-    import math
-
-    from ..search.multiobjective import feasible, hypervolume
+    """What summary.json says about the hardware task: constraints, objectives and units, the table's
+    constrained optimum, its best value of each metric, and the reference point of the hypervolume
+    over validation accuracy and the *front metric* (the first objective, else the first constrained
+    metric): the worst accuracy and the worst value of that metric in the table."""
+    from ..search.multiobjective import hypervolume
 
     val = oracle.values("val_acc")
-    metric = hardware.values_for(oracle.keys())
-    ref = (float(np.min(val)), float(np.nanmax(metric)))
-    record = {"metric": hardware.metric, "limit": hardware.limit if math.isfinite(hardware.limit) else None,
-              "table": hardware.table.source, "description": hardware.description,
-              "feasible": f"{hardware.metric} <= limit; an unmeasured architecture is infeasible",
-              "table_feasible_share": float(np.mean(feasible(metric, hardware.limit))),
-              "table_min": float(np.nanmin(metric)),
-              "hypervolume_reference": {"val_acc": ref[0], hardware.metric: ref[1]},
-              "table_hypervolume": hypervolume(val, metric, *ref)}
-    try:
-        arch, acc, value = hardware.constrained_optimum(oracle, values=metric)
-        test = oracle.query(arch).get("test_acc")
-        record["optimum"] = {"arch": list(arch), "val_acc": acc, "test_acc": test, hardware.metric: value}
-    except ValueError:
+    values = hardware.values_for(oracle.keys())
+    oriented = hardware.oriented(values)
+    front = hardware.objectives[0].metric if hardware.objectives else hardware.constraints[0].metric
+    j = hardware.metrics.index(front)
+    signs = hardware.signs
+    ref = (float(np.min(val)), float(np.nanmax(oriented[:, j])))
+    best = np.nanmin(oriented, axis=0) * signs  # the best value of each metric, in its own direction
+    record = {"table": hardware.table.source,
+              "constraints": [{"metric": c.metric, "sense": c.sense, "limit": c.limit,
+                               "unit": hardware.units.get(c.metric)} for c in hardware.constraints],
+              "objectives": [{"metric": o.metric, "sense": o.sense} for o in hardware.objectives],
+              "metrics": list(hardware.metrics), "units": dict(hardware.units),
+              "descriptions": dict(hardware.descriptions),
+              "condition": hardware.constraint_text(),
+              "feasible": f"{hardware.constraint_text()}; an unmeasured architecture is infeasible",
+              "table_feasible_share": float(np.mean(hardware.feasible(values))),
+              "table_best": {m: float(v) for m, v in zip(hardware.metrics, best)},
+              "violation_spread": {m: float(s) for m, s in zip(hardware.metrics, hardware.spread)},
+              "front": {"metric": front, "sign": float(signs[j])},
+              "hypervolume_reference": {"val_acc": ref[0], "oriented_" + front: ref[1]},
+              "table_hypervolume": hypervolume(val, oriented[:, j], *ref)}
+    found = hardware.constrained_optimum(oracle, values=values)
+    if found is None:
         record["optimum"] = None
+    else:
+        arch, acc, opt_values = found
+        record["optimum"] = {"arch": list(arch), "val_acc": acc, "test_acc": oracle.query(arch).get("test_acc"),
+                             "metrics": {m: float(v) for m, v in zip(hardware.metrics, opt_values)}}
     return record
 
 
@@ -158,9 +174,10 @@ def _search(config: dict[str, Any], data_dir: str | Path, out: Path, baselines: 
     oracle = _oracle(dataset_api)
     hardware = dataset_api.get("hardware")
     record = None if hardware is None else hardware_record(hardware, oracle)
-    if record is not None and record["optimum"] is None:
-        log(f"warning: no architecture in the table meets {hardware.metric} <= {hardware.limit:g} (the table's "
-            f"smallest {hardware.metric} is {record['table_min']:g}); this run cannot find a feasible one")
+    if record is not None and record["optimum"] is None and hardware.constraints:
+        best = hardware.value_text(record["table_best"][m] for m in hardware.metrics)
+        log(f"warning: no architecture in the table meets {hardware.constraint_text()} (the table's best value of "
+            f"each: {best}); this run cannot find a feasible one")
     recorder = RunRecorder(out, config, splits=dict(oracle.splits), hardware=record,
                            implementation=implementation(config["optimizer"], baselines), identity=identity,
                            fingerprint=fingerprint, recorded=recorded)
@@ -180,7 +197,7 @@ def _search(config: dict[str, Any], data_dir: str | Path, out: Path, baselines: 
             metrics = oracle.query(arch.get_hash())
             recorder.add(list(arch.get_hash()), arch.get_arch_str(), metrics["val_acc"],
                          metrics.get("test_acc"), stats, runtime,
-                         metric=None if hardware is None else hardware.value(arch.get_hash()))
+                         metrics=None if hardware is None else hardware.values(arch.get_hash()))
             recorder.write(finished=False, extra=_extras(optimizer))
             bar.update(epoch + 1, _postfix(recorder.queries[-1]))
     finally:

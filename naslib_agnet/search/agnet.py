@@ -28,6 +28,7 @@ from ..spaces import ArchKey, Codec, sample_discrete
 
 PREDICTOR_INPUTS = ("generated", "encoding", "generated+encoding")
 RANKER_ACQUISITIONS = ("mean", "ucb", "its")
+METRIC_UNITS = ("scaled", "raw", "limit")
 RANKER_FULL_BATCH = 1 << 30  #: the ranker trains on all observations in one batch
 
 
@@ -54,9 +55,11 @@ class AGNetSettings:
     engine: str = "numpy"  #: "numpy" (hand-written backprop, fast on CPU) or "torch" (autograd)
     metric_weight: float = 0.5  #: lambda: hardware-aware search only, weight of accuracy vs. metric loss
     infeasible_penalty: float = 1000.0  #: hardware-aware search only: rank-sum factor of infeasible points
-    #: hardware-aware search only: units of the metric the predictor regresses. "raw" (spec §7: the
-    #: table's units, e.g. ms) or "limit" (metric / limit, a variant: see HardwareAGNetSearch)
-    metric_units: str = "raw"
+    #: hardware-aware search only: units of the metrics the predictor regresses. "scaled" ((value -
+    #: limit) / spread over the evaluated architectures: independent of the metric's units and
+    #: offset), "raw" (spec §7: the table's units, e.g. ms) or "limit" (value / |limit|, a variant);
+    #: see HardwareAGNetSearch
+    metric_units: str = "scaled"
     #: hardware-aware search only: how infeasible points rank under Joint=0. "accuracy" (spec §7) or
     #: "accuracy+metric" (a variant: their metric rank is added, as Joint=1 does for every point)
     infeasible_order: str = "accuracy"
@@ -133,8 +136,9 @@ class AGNetSettings:
             raise ValueError(f"infeasible_penalty must be >= 1, got {self.infeasible_penalty}")
         if self.infeasible_order not in ("accuracy", "accuracy+metric"):
             raise ValueError(f"infeasible_order must be 'accuracy' or 'accuracy+metric', got {self.infeasible_order!r}")
-        if self.metric_units not in ("raw", "limit"):
-            raise ValueError(f"metric_units must be 'raw' or 'limit', got {self.metric_units!r}")
+        if self.metric_units not in METRIC_UNITS:
+            raise ValueError(f"metric_units must be one of {', '.join(map(repr, METRIC_UNITS))}, "
+                             f"got {self.metric_units!r}")
         if self.predictor_input not in PREDICTOR_INPUTS:
             raise ValueError(f"predictor_input must be one of {', '.join(map(repr, PREDICTOR_INPUTS))}, "
                              f"got {self.predictor_input!r}")

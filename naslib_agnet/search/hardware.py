@@ -1,30 +1,41 @@
-"""Hardware-aware AG-Net (spec §7): accuracy under a constraint ``metric <= limit`` (the
-paper's Joint=0) or accuracy and the metric jointly (Joint=1).
+"""Constrained AG-Net (spec §7, generalised): accuracy under constraints ``metric <= limit`` /
+``metric >= limit`` (the paper's Joint=0), or accuracy and metrics jointly (Joint=1).
 
-Differences from :class:`~.agnet.AGNetSearch`, all from the spec: a two-output predictor
-(accuracy, metric) whose input is the generator output with the device one-hot appended
-to every layer; a loss whose every per-sample term is divided by max(its detached value,
-1); rank-sum training weights with a multiplicative penalty for infeasible points; and
-candidates chosen by predicted rank sums. An observation with an unknown metric value
-(NaN) counts as infeasible and adds no metric loss.
+Differences from :class:`~.agnet.AGNetSearch`, all from the spec: a predictor with one
+output for accuracy and one per metric, whose input is the generator output with the
+device one-hot appended to every layer; a loss whose every per-sample term is divided by
+max(its detached value, 1); rank-sum training weights with a multiplicative penalty for
+infeasible points; and candidates chosen by predicted rank sums. An observation with an
+unknown metric value (NaN) counts as infeasible and adds no loss for that metric.
 
-Variant (not the spec; ``metric_units="limit"``): the predictor regresses metric / limit
-instead of the raw metric. With the spec's raw milliseconds the fresh predictor's metric
-output has to grow to several units, and the gradient that reaches the generator through
-its input pushes the generator's logits far out: after the first 30-epoch retraining on
-edgegpu 4 ms, 0, 1, 0, 930, 0 and 0 of 1,000 latent draws decode to valid cells for seeds
-0-5; with metric / limit 948, 883, 885, 975, 937 and 985
-(``python scripts/hw_first_iteration.py --data-dir ../shared/data --seeds 6
-[search.agnet_metric_units limit]``).
+Every metric enters *oriented* (lower is better: a ``>=`` constraint or a maximised metric
+negated, :mod:`naslib_agnet.benchmarks.constraints`). What the predictor regresses is the
+setting ``metric_units``:
+
+* ``"scaled"`` (the default): (oriented value - oriented limit) / spread, the spread being
+  the standard deviation of the metric over the evaluated architectures (centre: their mean
+  for a metric without a limit). Feasible means <= 0 in every constrained column. The
+  search then does not depend on the metric's units or offset: ``x <= L`` in ms or in s, or
+  written as ``-x >= -L``, gives the same trajectory (tests/test_constraints.py).
+* ``"raw"`` (spec §7): the oriented value in the table's units. With HW-NAS-Bench's
+  milliseconds the fresh predictor's metric output has to grow to several units, and the
+  gradient that reaches the generator through its input pushes the generator's logits far
+  out: after the first 30-epoch retraining on edgegpu 4 ms, 0, 1, 0, 930, 0 and 0 of 1,000
+  latent draws decode to valid cells for seeds 0-5
+  (``python scripts/hw_first_iteration.py --data-dir ../shared/data --seeds 6 search.agnet_metric_units raw``);
+  other units or an offset (a metric near 40, a negated one) change what it does.
+* ``"limit"``: oriented value / |oriented limit| (a variant kept for comparison; it needs a
+  finite non-zero limit on every metric and is invariant to the units but not to an offset).
 """
 from __future__ import annotations
 
-from collections.abc import Mapping
+from collections.abc import Mapping, Sequence
 from typing import Any
 
 import numpy as np
 import torch
 
+from ..benchmarks.constraints import Constraint, Objective, metric_names, oriented_matrix
 from ..model import ConditionedMLPPredictor, GeneratorConfig, reconstruction_loss
 from ..spaces import ArchKey, Codec
 from .agnet import AGNetSearch, AGNetSettings
@@ -45,85 +56,142 @@ def _normalised(term: torch.Tensor) -> torch.Tensor:
 
 
 class HardwareAGNetSearch(AGNetSearch):
-    """AG-Net searching for accuracy under ``metric <= limit`` (``joint=False``) or for
-    accuracy and the metric jointly (``joint=True``).
+    """AG-Net searching for accuracy under ``constraints`` (``joint=False``, Joint=0) or for accuracy
+    and the ``objectives`` jointly (``joint=True``, Joint=1), infeasible points penalised in both.
 
     Args:
         codec, settings, generator_state, generator_config, seed: as :class:`AGNetSearch`
             (use :func:`hardware_settings` for the spec's values).
-        limit: the constraint on the metric (``inf``: none).
-        joint: also minimise the metric (rank sums of accuracy and metric).
+        constraints: :class:`~naslib_agnet.benchmarks.constraints.Constraint` s (all must hold).
+        objectives: the metrics Joint=1 optimises next to accuracy (default: each constrained
+            metric, in its constraint's direction); unused under Joint=0.
+        joint: rank sums of accuracy and the objectives (Joint=1) instead of accuracy alone.
         condition: the device one-hot appended to the predictor's layers.
+
+    :meth:`observe` takes one value per name in :attr:`metric_names` (constrained metrics first).
     """
 
-    def __init__(self, codec: Codec, settings: AGNetSettings | None = None, *, limit: float, joint: bool,
-                 condition, generator_state: Mapping[str, torch.Tensor] | None = None,
+    def __init__(self, codec: Codec, settings: AGNetSettings | None = None, *,
+                 constraints: Sequence[Constraint] = (), objectives: Sequence[Objective] | None = None,
+                 joint: bool, condition, generator_state: Mapping[str, torch.Tensor] | None = None,
                  generator_config: GeneratorConfig | None = None, seed: int = 0):
         settings = settings or hardware_settings()
-        self.limit = float(limit)
+        self.constraints = tuple(constraints)
+        if objectives is None:
+            objectives = tuple(Objective(c.metric, "min" if c.sense == "<=" else "max") for c in self.constraints)
+        self.objectives = tuple(objectives)
         self.joint = bool(joint)
+        if not self.constraints and not (self.joint and self.objectives):
+            raise ValueError("the constrained search needs a constraint (or, for Joint=1, an objective metric)")
+        self.metric_names = metric_names(self.constraints, self.objectives)
+        _, self.oriented_limits = oriented_matrix(np.zeros((0, len(self.metric_names))), self.metric_names,
+                                                  self.constraints, self.objectives)
+        #: per metric column: an objective of Joint=1 (Joint=0 ranks by accuracy alone)
+        self.objective_mask = np.asarray([self.joint and any(o.metric == n for o in self.objectives)
+                                          for n in self.metric_names])
         units = settings.metric_units
-        if units == "limit" and not (np.isfinite(self.limit) and self.limit > 0):
-            raise ValueError(f"metric_units 'limit' (config key search.agnet_metric_units) regresses metric / limit "
-                             f"and needs a finite positive limit, got {limit}; set one (hardware.limit) or use "
-                             "metric_units 'raw'")
+        if units == "limit" and not (np.isfinite(self.oriented_limits).all() and (self.oriented_limits != 0).all()):
+            raise ValueError("metric_units 'limit' (config key search.agnet_metric_units) regresses value / |limit| "
+                             "and needs a finite non-zero limit on every metric; use metric_units 'scaled' (the "
+                             "default, independent of the metric's units and offset)")
         if settings.predictor_input != "generated":
             raise ValueError(f"the hardware-aware search supports only predictor_input 'generated' (config key "
                              f"search.agnet_predictor_input), got {settings.predictor_input!r}")
-        #: the predictor's metric target is metric * metric_scale
-        self.metric_scale = 1.0 / self.limit if units == "limit" else 1.0
         self.condition = torch.as_tensor(np.asarray(condition, dtype=np.float32))
-        self.metrics: list[float] = []
+        self.metrics: list[np.ndarray] = []  # per observation: the raw values, one per metric column
+        m = len(self.metric_names)
+        self._center, self._spread = np.zeros(m), np.ones(m)  # target = (oriented - center) / spread
         super().__init__(codec, settings, generator_state=generator_state,
                          generator_config=generator_config, seed=seed)
 
     def _make_predictor(self, cfg: GeneratorConfig) -> torch.nn.Module:
         return ConditionedMLPPredictor(cfg.output_dim, self.condition, hidden_layers=self.settings.predictor_layers,
-                                       outputs=2)
+                                       outputs=1 + len(self.metric_names))
 
     # ----------------------------------------------------------------------------- tell
-    def observe(self, arch: ArchKey, score: float, metric: float = float("nan")) -> None:
-        """Record an evaluated architecture's accuracy and metric value (NaN: not measured)."""
-        metric = float(metric)
-        if np.isinf(metric):
-            raise ValueError(f"metric value of {arch} must be finite or NaN (unknown), got {metric}")
+    def observe(self, arch: ArchKey, score: float, metrics=float("nan")) -> None:
+        """Record an evaluated architecture's accuracy and its metric values, one per
+        :attr:`metric_names` (a number for a single metric; NaN: not measured)."""
+        values = np.atleast_1d(np.asarray(metrics, dtype=np.float64))
+        if values.shape != (len(self.metric_names),):
+            raise ValueError(f"observe({arch}): expected {len(self.metric_names)} metric value(s) for "
+                             f"{self.metric_names}, got {metrics!r}")
+        if np.isinf(values).any():
+            raise ValueError(f"metric values of {arch} must be finite or NaN (unknown), got {metrics!r}")
         super().observe(arch, score)
-        self.metrics.append(metric)
+        self.metrics.append(values)
+
+    def _oriented(self) -> np.ndarray:
+        values = np.asarray(self.metrics, dtype=np.float64).reshape(-1, len(self.metric_names))
+        return oriented_matrix(values, self.metric_names, self.constraints, self.objectives)[0]
 
     def feasible_mask(self) -> np.ndarray:
-        return feasible(self.metrics, self.limit)
+        return feasible(self._oriented(), self.oriented_limits)
 
-    def best_feasible(self) -> tuple[ArchKey, float, float] | None:
-        """(architecture, score, metric) of the most accurate feasible observation; None if there is none."""
+    def best_feasible(self) -> tuple[ArchKey, float, np.ndarray] | None:
+        """(architecture, score, metric values) of the most accurate feasible observation; None if there is none."""
         ok = self.feasible_mask()
         if not ok.any():
             return None
         i = int(np.flatnonzero(ok)[np.argmax(np.asarray(self.scores)[ok])])
         return self.archs[i], self.scores[i], self.metrics[i]
 
+    # --------------------------------------------------------------------- units of the targets
+    def _fit_units(self, oriented: np.ndarray) -> None:
+        """The centre and spread of each metric column's target (see the module docstring)."""
+        units, limits = self.settings.metric_units, self.oriented_limits
+        m = len(self.metric_names)
+        if units == "raw":
+            self._center, self._spread = np.zeros(m), np.ones(m)
+        elif units == "limit":
+            self._center, self._spread = np.zeros(m), np.abs(limits)
+        else:
+            center, spread = np.zeros(m), np.ones(m)
+            for j in range(m):
+                known = oriented[:, j][np.isfinite(oriented[:, j])]
+                std = float(known.std()) if known.size > 1 else 0.0
+                spread[j] = std if std > 0 and np.isfinite(std) else 1.0
+                if np.isfinite(limits[j]):
+                    center[j] = limits[j]
+                elif known.size:
+                    center[j] = float(known.mean())
+            self._center, self._spread = center, spread
+
+    def _limits_in_target_units(self) -> np.ndarray:
+        return (self.oriented_limits - self._center) / self._spread
+
     # ------------------------------------------------------------------------ the hooks
     def _weights(self) -> np.ndarray:
         s = self.settings
-        return hardware_rank_weights(self.scores, self.metrics, self.limit, self.joint, k=s.weight_factor,
+        oriented = self._oriented()
+        if s.metric_units == "scaled":  # violations of several constraints weigh alike in spreads
+            self._fit_units(oriented)
+            oriented, limits = (oriented - self._center) / self._spread, self._limits_in_target_units()
+        else:
+            limits = self.oriented_limits
+        return hardware_rank_weights(self.scores, oriented, limits, self.objective_mask, k=s.weight_factor,
                                      penalty=s.infeasible_penalty,
                                      infeasible_metric_rank=s.infeasible_order == "accuracy+metric")
 
     def _targets(self) -> np.ndarray:
-        acc = np.asarray(self.scores, dtype=np.float32) * self.settings.score_scale
-        metric = np.asarray(self.metrics, dtype=np.float32) * np.float32(self.metric_scale)
-        return np.stack([acc, metric], axis=1)
+        oriented = self._oriented()
+        self._fit_units(oriented)
+        acc = np.asarray(self.scores, dtype=np.float32) * self.settings.score_scale  # as AGNetSearch
+        metric = ((oriented - self._center) / self._spread).astype(np.float32)
+        return np.concatenate([acc[:, None], metric], axis=1)
 
     def _objective(self, targets: np.ndarray, weights: np.ndarray):
         alpha, lam = self.settings.alpha, self.settings.metric_weight
         acc_t = torch.from_numpy(np.ascontiguousarray(targets[:, 0]))
-        known = torch.from_numpy(np.isfinite(targets[:, 1]))
-        metric_t = torch.from_numpy(np.nan_to_num(targets[:, 1], nan=0.0))
+        known = torch.from_numpy(np.isfinite(targets[:, 1:]))
+        metric_t = torch.from_numpy(np.nan_to_num(targets[:, 1:], nan=0.0))
         w = torch.from_numpy(weights)
 
         def objective(out: torch.Tensor, recon: torch.Tensor) -> torch.Tensor:
             pred = self.predictor(out)
             acc_term = _normalised((pred[:, 0] - acc_t) ** 2)
-            metric_term = torch.where(known, _normalised((pred[:, 1] - metric_t) ** 2), torch.zeros(()))
+            metric_terms = torch.where(known, _normalised((pred[:, 1:] - metric_t) ** 2), torch.zeros(()))
+            metric_term = metric_terms.mean(dim=1)
             per_sample = (1 - alpha) * _normalised(recon) + alpha * (lam * acc_term + (1 - lam) * metric_term)
             return (w * per_sample).mean()
 
@@ -145,13 +213,22 @@ class HardwareAGNetSearch(AGNetSearch):
         self.optimizer.step()
 
     def _predict(self, out: torch.Tensor) -> list[Any]:
+        """Per candidate: (accuracy in %, metric values in the target units, one per column)."""
         pred = self.predictor(out).numpy().astype(np.float64)
-        return [(a / self.settings.score_scale, m / self.metric_scale) for a, m in pred.tolist()]
+        return [(row[0] / self.settings.score_scale, row[1:]) for row in pred]
+
+    def predicted_metrics(self, prediction) -> np.ndarray:
+        """A :meth:`_predict` entry's metric values back in the table's units and directions."""
+        signs = oriented_matrix(np.ones((1, len(self.metric_names))), self.metric_names, self.constraints,
+                                self.objectives)[0][0]
+        return (np.asarray(prediction[1]) * self._spread + self._center) * signs
 
     def _select(self, candidates: list[tuple[ArchKey, Any]], num: int) -> list[ArchKey]:
         if not candidates:
             return []
-        pred = np.asarray([p for _, p in candidates], dtype=np.float64)
-        order = rank_sum_order(pred[:, 0], pred[:, 1], self.limit, self.joint, self.settings.infeasible_penalty,
+        acc = np.asarray([p[0] for _, p in candidates], dtype=np.float64)
+        metric = np.asarray([p[1] for _, p in candidates], dtype=np.float64).reshape(len(candidates), -1)
+        order = rank_sum_order(acc, metric, self._limits_in_target_units(), self.objective_mask,
+                               self.settings.infeasible_penalty,
                                infeasible_metric_rank=self.settings.infeasible_order == "accuracy+metric")
         return [candidates[i][0] for i in order[:num]]
