@@ -4,7 +4,7 @@ from setuptools import find_packages, setup
 
 setup(
     name="naslib-agnet",
-    version="0.2.0",
+    version="0.3.0",
     description="AG-Net (generative NAS by latent-space optimisation, ECCV 2022) as a NASLib plugin",
     long_description=Path(__file__).with_name("README.md").read_text(encoding="utf-8"),
     long_description_content_type="text/markdown",

@@ -52,7 +52,9 @@ def summarise(stats: dict[str, dict]) -> dict[str, dict]:
                "wall_s_max": max(st["wall_s"])}
         if st["iterations"]:
             row.update(iterations=sum(st["iterations"]), random_fallbacks=sum(st["fallbacks"]),
-                       runs_with_fallback=sum(f > 0 for f in st["fallbacks"]))
+                       runs_with_fallback=sum(f > 0 for f in st["fallbacks"]),
+                       fallbacks_per_run_median=statistics.median(st["fallbacks"]),
+                       fallbacks_per_run_max=max(st["fallbacks"]))
         out[name] = row
     return out
 

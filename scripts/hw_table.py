@@ -20,7 +20,7 @@ import sys
 from pathlib import Path
 
 INT_FIELDS = ("runs", "budget", "no_feasible", "optimum_runs")
-TEXT_FIELDS = ("task", "dataset", "optimizer")
+TEXT_FIELDS = ("task", "dataset", "optimizer", "front_metric", "front_label", "condition")
 
 
 def _value(key: str, text: str):

@@ -11,6 +11,7 @@ from pathlib import Path
 
 import pytest
 
+import naslib_agnet
 from naslib_agnet.cli.main import main
 
 REPO = Path(__file__).resolve().parents[1]
@@ -297,7 +298,7 @@ def test_help_and_version_do_not_load_torch():
                    "try:\n    main(['--version'])\nexcept SystemExit:\n    pass\n"
                    "print('heavy:', sorted(m for m in ('torch', 'matplotlib', 'naslib') if m in sys.modules))")
     assert done.returncode == 0, done.stderr
-    assert "heavy: []" in done.stdout and "naslib-agnet 0.2.0" in done.stdout and "compare" in done.stdout
+    assert "heavy: []" in done.stdout and f"naslib-agnet {naslib_agnet.__version__}" in done.stdout and "compare" in done.stdout
 
 
 def test_progress_without_a_terminal_is_a_line_every_n_queries(tmp_path, data_dir, capsys):

@@ -81,3 +81,34 @@ def front_axis(record: Mapping[str, Any]) -> tuple[str, float, str]:
     direction = "lower is better" if front["sign"] > 0 else "higher is better"
     return front["metric"], front["sign"], f"{front['metric']}" + (f" ({unit}, {direction})" if unit
                                                                     else f" ({direction})")
+
+
+def upgrade_legacy(summary: dict[str, Any]) -> dict[str, Any]:
+    """A summary.json written before 0.3.0 (one metric, ``metric <= limit``, per-query ``metric``)
+    rewritten in place to the current record, so that ``report`` reads old run folders."""
+    hw = summary.get("hardware")
+    if not isinstance(hw, dict) or "constraints" in hw or "metric" not in hw:
+        return summary
+    from ..benchmarks.metrics import _guessed_unit
+
+    metric, limit = hw["metric"], hw.get("limit")
+    unit = _guessed_unit(metric)
+    hw["constraints"] = [] if limit is None else [{"metric": metric, "sense": "<=", "limit": limit, "unit": unit}]
+    hw["objectives"] = [{"metric": metric, "sense": "min"}]
+    hw["metrics"], hw["units"] = [metric], {metric: unit}
+    hw["condition"] = condition_text(hw)
+    hw["front"] = {"metric": metric, "sign": 1.0}
+    ref = hw.get("hypervolume_reference") or {}
+    if metric in ref:
+        ref["oriented_" + metric] = ref.pop(metric)
+    if "table_min" in hw:
+        hw["table_best"] = {metric: hw["table_min"]}
+    if isinstance(hw.get("optimum"), dict) and metric in hw["optimum"]:
+        hw["optimum"]["metrics"] = {metric: hw["optimum"].pop(metric)}
+    for q in summary.get("queries") or []:
+        if "metric" in q and "metrics" not in q:
+            q["metrics"] = {metric: q.pop("metric")}
+        if "best_feasible_metric" in q:
+            value = q.pop("best_feasible_metric")
+            q["best_feasible_metrics"] = None if value is None else {metric: value}
+    return summary

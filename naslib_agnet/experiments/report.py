@@ -78,7 +78,9 @@ def read_summary(path: str | Path) -> dict[str, Any]:
                              "--force (the damaged folder is moved aside) or delete the folder") from None
     if not isinstance(summary, dict) or not isinstance(summary.get("queries"), list):
         raise RunRecordError(f"{path} is not a naslib-agnet run summary (no 'queries' list)")
-    return summary
+    from .hardware_record import upgrade_legacy
+
+    return upgrade_legacy(summary)  # a constrained run recorded before 0.3.0 reads as a current one
 
 
 def headline(summary: dict[str, Any]) -> str:
@@ -458,16 +460,16 @@ def run_report(run_roots: str | Path | list[str | Path], budgets: list[int] | No
     for p in folders:
         try:
             summary = load_hardware_run(p)
-            run = load_run(p) if summary is None else None
+            run = load_run(p)  # a constrained run's: its best *feasible* architecture so far
         except RunRecordError as exc:
             skipped.append(str(exc))
             continue
-        if not (summary["queries"] if summary is not None else run.best_val):
+        if not run.best_val:
             skipped.append(f"{p}: no query recorded")
-        elif summary is not None:
+            continue
+        if summary is not None:
             hardware[p] = summary
-        else:
-            plain.append(run)
+        plain.append(run)
     for reason in skipped:
         warn(f"report: left out {reason}")
     _label_runs_pooled_across_folders(plain, root_of, warn)

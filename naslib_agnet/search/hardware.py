@@ -13,8 +13,9 @@ negated, :mod:`naslib_agnet.benchmarks.constraints`). What the predictor regress
 setting ``metric_units``:
 
 * ``"scaled"`` (the default): (oriented value - oriented limit) / spread, the spread being
-  the standard deviation of the metric over the evaluated architectures (centre: their mean
-  for a metric without a limit). Feasible means <= 0 in every constrained column. The
+  the standard deviation of the metric over the architectures evaluated before the first
+  retraining (the initial random sample; centre: their mean for a metric without a limit),
+  kept for the rest of the search, as the predictor is. Feasible means <= 0 in every constrained column. The
   search then does not depend on the metric's units or offset: ``x <= L`` in ms or in s, or
   written as ``-x >= -L``, gives the same trajectory (tests/test_constraints.py).
 * ``"raw"`` (spec §7): the oriented value in the table's units. With HW-NAS-Bench's
@@ -101,6 +102,7 @@ class HardwareAGNetSearch(AGNetSearch):
         self.metrics: list[np.ndarray] = []  # per observation: the raw values, one per metric column
         m = len(self.metric_names)
         self._center, self._spread = np.zeros(m), np.ones(m)  # target = (oriented - center) / spread
+        self._units_fixed = False  # "scaled": set at the first retraining (from the initial sample), then kept
         super().__init__(codec, settings, generator_state=generator_state,
                          generator_config=generator_config, seed=seed)
 
@@ -145,17 +147,21 @@ class HardwareAGNetSearch(AGNetSearch):
             self._center, self._spread = np.zeros(m), np.ones(m)
         elif units == "limit":
             self._center, self._spread = np.zeros(m), np.abs(limits)
+        elif self._units_fixed:
+            return  # the units of the first retraining stay: the predictor carries over between iterations
         else:
             center, spread = np.zeros(m), np.ones(m)
+            fixed = True
             for j in range(m):
                 known = oriented[:, j][np.isfinite(oriented[:, j])]
                 std = float(known.std()) if known.size > 1 else 0.0
+                fixed &= bool(std > 0 and np.isfinite(std))
                 spread[j] = std if std > 0 and np.isfinite(std) else 1.0
                 if np.isfinite(limits[j]):
                     center[j] = limits[j]
                 elif known.size:
                     center[j] = float(known.mean())
-            self._center, self._spread = center, spread
+            self._center, self._spread, self._units_fixed = center, spread, fixed
 
     def _limits_in_target_units(self) -> np.ndarray:
         return (self.oriented_limits - self._center) / self._spread
