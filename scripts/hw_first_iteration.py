@@ -9,7 +9,7 @@ those draws before and after the retraining and the largest change of a generato
 Run from the repository root (it reads the config above by its relative path):
 
     python scripts/hw_first_iteration.py --data-dir ../shared/data [--seeds 4] [KEY VALUE ...]
-    python scripts/hw_first_iteration.py --data-dir ../shared/data --seeds 6 search.agnet_metric_units limit
+    python scripts/hw_first_iteration.py --data-dir ../shared/data --seeds 6 search.agnet_metric_units raw   # spec §7
     python scripts/hw_first_iteration.py --data-dir ../shared/data search.agnet_metric_weight 1.0
 """
 from __future__ import annotations

@@ -206,3 +206,18 @@ def test_no_valid_candidate_is_said_once_and_counted(tmp_path, data_dir, capsys,
     said = [r for r in caplog.records if "found no new valid candidate in 1 latent draws" in r.getMessage()]
     assert len(said) == 1
     assert f"AG-Net found no new valid candidate in {fallbacks} of its {iterations} iterations" in captured.out
+
+
+def test_report_keeps_runs_under_different_constraints_apart(tmp_path, data_dir):
+    from naslib_agnet.experiments.report import load_run, run_report
+
+    for limit in ("4", "6"):
+        assert _cli(tmp_path / "runs" / limit, data_dir, "optimizer", "rs", "hardware.constraints",
+                    f"edgegpu_latency <= {limit}") == 0
+    run_report(tmp_path / "runs", log=lambda _: None)
+    rows = [line for line in (tmp_path / "runs" / "results.md").read_text().splitlines() if "edgegpu_latency" in line]
+    assert len(rows) == 2
+    for limit, row in zip(("4", "6"), sorted(rows)):
+        best = load_run(tmp_path / "runs" / limit / "nasbench201/ImageNet16-120/rs/config_0/0").best_val[-1]
+        assert f"(edgegpu_latency <= {limit} ms)" in row
+        assert row.split("|")[-2].strip().startswith(f"{best:.2f} ± 0.00 /")

@@ -315,6 +315,7 @@ def plot_fronts(table: dict[tuple[str, str, str], dict], optimizers: list[str], 
             limit = agg["front_limit"]
             optimum = (agg["optimum_metric"], agg["optimum_val"])
             labels.add(agg["front_label"])
+            xlabel = agg["front_label"]
             title = task if agg["condition"] == task else f"{task}\n{agg['condition']}"
         if limit is not None and math.isfinite(limit):
             ax.axvline(limit, color="grey", ls="--", lw=0.8)
@@ -322,11 +323,15 @@ def plot_fronts(table: dict[tuple[str, str, str], dict], optimizers: list[str], 
             ax.plot(*optimum, marker="*", color="black", ms=8, ls="none", label="constrained optimum")
             ax.set_ylim(bottom=optimum[1] - 8)  # the interesting part: near the constrained optimum
         ax.set_title(title if len({k[1] for k in keys}) == 1 else f"{title} ({dataset})", fontsize=8)
+        ax.set_xlabel(xlabel, fontsize=7)
         ax.tick_params(labelsize=7)
     for ax in list(axes.flat)[len(keys):]:
         ax.axis("off")
     axes.flat[0].legend(fontsize=7)
-    fig.supxlabel(" / ".join(sorted(labels)), fontsize=9)
+    if len(labels) == 1:  # one metric: one axis name for the figure
+        for ax in axes.flat:
+            ax.set_xlabel("")
+        fig.supxlabel(labels.pop(), fontsize=9)
     fig.supylabel("validation accuracy (%)", fontsize=9)
     fig.tight_layout()
     fig.savefig(path, dpi=110)

@@ -219,9 +219,6 @@ def group_runs(runs: Iterable[RunRecord], optimizer_order: list[str] | None = No
     labels: dict[tuple, set] = {}
     for ss, ds, opt, src, cid, _, _ in groups:
         labels.setdefault((ss, ds, opt, src[0]), set()).add(src[1])
-    conditions: dict[tuple, set] = {}
-    for ss, ds, opt, src, cid, origin, cond in groups:
-        conditions.setdefault((ss, ds, opt, src, cid, origin), set()).add(cond)
     order = list(optimizer_order or [])
     out = []
     for (ss, ds, opt, src, cid, origin, cond), rs in groups.items():
@@ -233,8 +230,6 @@ def group_runs(runs: Iterable[RunRecord], optimizer_order: list[str] | None = No
             name += f" config_{cid}"
         if origin:
             name += f" [{origin}]"
-        if len(conditions[(ss, ds, opt, src, cid, origin)]) > 1:  # one config_id under several constraints
-            name += f" [{cond or 'unconstrained'}]"
         out.append(Group(ss, ds, name, opt, source, cid, sorted(rs, key=lambda r: (len(r.seed), r.seed)), impl,
                          cond))
 
@@ -281,7 +276,8 @@ def format_mean_std(mean, std) -> str:
 
 def render_markdown(groups: list[Group], rows: list[dict], budgets: list[int]) -> str:
     multi_space = len({g.search_space for g in groups}) > 1
-    by = {(r["search_space"], r["dataset"], r["optimizer"], r["config_id"], r["budget"]): r for r in rows}
+    by = {(r["search_space"], r["dataset"], r["condition"], r["optimizer"], r["config_id"], r["budget"]): r
+          for r in rows}
     constrained = any(g.condition for g in groups)
     lines = [("Mean ± std (sample std over seeds) of the best-by-validation architecture after q queries: "
               "validation accuracy / that architecture's test accuracy (%)."
@@ -293,7 +289,7 @@ def render_markdown(groups: list[Group], rows: list[dict], budgets: list[int]) -
     for g in groups:
         cells = []
         for b in budgets:
-            r = by[(g.search_space, g.dataset, g.name, g.config_id, b)]
+            r = by[(g.search_space, g.dataset, g.condition or "", g.name, g.config_id, b)]
             test = format_mean_std(r["test_mean"], r["test_std"])
             if g.source == "naslib":
                 test, naslib = "–†", True
@@ -350,8 +346,12 @@ def plot(groups: list[Group], budgets: list[int], path: Path) -> None:
     for g in groups:
         panels.setdefault((g.search_space, g.dataset, g.condition), []).append(g)
     multi_space = len({ss for ss, _, _ in panels}) > 1
-    fig, axes = plt.subplots(1, len(panels), figsize=(4.8 * len(panels), 3.8), squeeze=False)
-    for ax, ((ss, ds, cond), gs) in zip(axes[0], panels.items()):
+    cols = min(len(panels), 5)
+    rows = math.ceil(len(panels) / cols)
+    fig, axes = plt.subplots(rows, cols, figsize=(4.8 * cols, 3.8 * rows), squeeze=False)
+    for ax in list(axes.flat)[len(panels):]:
+        ax.axis("off")
+    for ax, ((ss, ds, cond), gs) in zip(axes.flat, panels.items()):
         lows, highs = [], []
         for g in gs:
             length = max(len(r.best_val) for r in g.runs)
@@ -364,9 +364,10 @@ def plot(groups: list[Group], budgets: list[int], path: Path) -> None:
             (line,) = ax.plot(x, mean, label=g.name, lw=1.5)
             ax.fill_between(x, mean - std, mean + std, color=line.get_color(), alpha=0.2, lw=0)
             q0 = min(length, max(1, budgets[0] if budgets else 1)) - 1
-            lows.append(np.nanmin(mean[q0:] - std[q0:]) if np.isfinite(mean[q0:]).any() else np.nan)
-            highs.append(np.nanmax(mean + std))
-        hi, lo = float(np.nanmax(highs)), float(np.nanmin(lows))
+            if np.isfinite(mean[q0:]).any():  # under a constraint a group may have found nothing feasible
+                lows.append(np.nanmin(mean[q0:] - std[q0:]))
+                highs.append(np.nanmax(mean + std))
+        lo, hi = (float(min(lows)), float(max(highs))) if lows else (math.nan, math.nan)
         if math.isfinite(lo) and math.isfinite(hi) and lo < hi:
             ax.set_ylim(lo - 0.05 * (hi - lo), hi + 0.05 * (hi - lo))
         title = f"{ss}/{ds}" if multi_space else ds
