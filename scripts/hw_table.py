@@ -9,7 +9,7 @@ and prints the markdown table and the task counts against random search exactly 
 renders them (``naslib_agnet.experiments.hardware_report.render_markdown``), without the run
 folders. Tasks and optimizers keep the order of the file.
 
-    python scripts/hw_table.py docs/hw_results_g2500k.csv [--budget 192] [--counts-only]
+    python scripts/hw_table.py docs/hw_results_scaled.csv [--budget 192] [--counts-only]
 """
 from __future__ import annotations
 
@@ -48,7 +48,7 @@ def read_rows(path: Path) -> list[dict]:
 
 def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
-    parser.add_argument("csv", type=Path, help="a hardware_results.csv, e.g. docs/hw_results_g2500k.csv")
+    parser.add_argument("csv", type=Path, help="a hardware_results.csv, e.g. docs/hw_results_scaled.csv")
     parser.add_argument("--budget", type=int, help="query budget of the table (default: the largest in the file)")
     parser.add_argument("--counts-only", action="store_true", help="print only the task counts against random search")
     args = parser.parse_args(argv)

@@ -17,6 +17,10 @@ results run for run::
     python scripts/hw_transformed_grid.py --data-dir ../shared/data --transform negated
 
 The files go to ``runs/hw_tables/`` (``--out``); nothing is written into the data directory.
+After both grids, compare them run for run with the untransformed one (same task, optimizer and
+seed: the evaluated architectures in order, their feasibility, the best feasible accuracy)::
+
+    python scripts/hw_transformed_grid.py --check runs/hw_compare runs/hw_compare_x1000
 """
 from __future__ import annotations
 
@@ -81,13 +85,44 @@ def write_config(transform: str, out: Path, table_pattern: str) -> Path:
     return path
 
 
+def check(base: Path, other: Path) -> int:
+    """Print how many runs of ``other`` repeat their counterpart in ``base`` exactly; 1 if any differs."""
+    import json
+
+    same, differ, missing = 0, [], 0
+    for path in sorted(other.rglob("summary.json")):
+        rel = path.relative_to(other)
+        twin = base / rel
+        if not twin.is_file():
+            missing += 1
+            continue
+        a, b = (json.loads(p.read_text())["queries"] for p in (twin, path))
+        keys = ("arch", "feasible", "best_feasible_val_acc")
+        if [[q[k] for k in keys] for q in a] == [[q[k] for k in keys] for q in b]:
+            same += 1
+        else:
+            first = next((i for i, (x, y) in enumerate(zip(a, b)) if x["arch"] != y["arch"]), min(len(a), len(b)))
+            differ.append(f"{rel.parent} (first different query: {first + 1})")
+    print(f"{other} against {base}: {same} runs identical (architectures, feasibility, best feasible accuracy), "
+          f"{len(differ)} different, {missing} without a counterpart")
+    for line in differ:
+        print("  differs:", line)
+    return 1 if differ else 0
+
+
 def main(argv: list[str] | None = None) -> int:
     p = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
-    p.add_argument("--data-dir", type=Path, required=True)
-    p.add_argument("--transform", choices=sorted(TRANSFORMS), required=True)
+    p.add_argument("--check", nargs=2, type=Path, metavar=("BASE", "OTHER"),
+                   help="compare two grids' runs instead of writing a transformed one")
+    p.add_argument("--data-dir", type=Path)
+    p.add_argument("--transform", choices=sorted(TRANSFORMS))
     p.add_argument("--datasets", nargs="+", default=["ImageNet16-120"])
     p.add_argument("--out", type=Path, default=Path("runs/hw_tables"))
     args = p.parse_args(argv)
+    if args.check:
+        return check(*args.check)
+    if args.data_dir is None or args.transform is None:
+        p.error("--data-dir and --transform are needed to write a transformed grid")
     args.out.mkdir(parents=True, exist_ok=True)
     for dataset in args.datasets:
         print(f"wrote {write_table(args.data_dir, dataset, args.transform, args.out)}")

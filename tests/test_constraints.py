@@ -221,3 +221,17 @@ def test_report_keeps_runs_under_different_constraints_apart(tmp_path, data_dir)
         best = load_run(tmp_path / "runs" / limit / "nasbench201/ImageNet16-120/rs/config_0/0").best_val[-1]
         assert f"(edgegpu_latency <= {limit} ms)" in row
         assert row.split("|")[-2].strip().startswith(f"{best:.2f} ± 0.00 /")
+
+
+def test_a_run_names_the_table_columns_it_ignores_and_its_constraint_in_progress(tmp_path, data_dir, capsys):
+    import csv
+
+    with (data_dir / "hw-nas-bench" / "hw_nas_bench_ImageNet16-120.csv").open() as fh:
+        rows = [f"{r['naslib_op_indices']},jetson,{r['edgegpu_latency']}" for r in csv.DictReader(fh)]
+    table = tmp_path / "t.csv"
+    table.write_text("\ufeffnaslib_op_indices,device,gpu_latency\n" + "\n".join(rows) + "\n")  # with a BOM
+    assert _cli(tmp_path, data_dir, "optimizer", "rs", "hardware.table", str(table), "hardware.constraints",
+                "gpu_latency <= 4", flags=("--progress", "lines")) == 0
+    captured = capsys.readouterr()
+    assert "metric table: column 'device' is text; ignored" in captured.err
+    assert "rs ImageNet16-120 seed 0 (gpu_latency <= 4 ms): 16/24 queries, best feasible val" in captured.err

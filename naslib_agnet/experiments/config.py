@@ -158,12 +158,9 @@ def hardware_section(config: dict[str, Any]) -> dict[str, Any] | None:
     if not isinstance(section, dict):
         raise ConfigError(f"'hardware' must be a mapping with keys {', '.join(HARDWARE_DEFAULTS)}; got {section!r}")
     legacy = sorted(set(section) & {"metric", "limit"})
-    if legacy and any(section.get(k) not in (None, "none") for k in legacy):
-        metric, limit = section.get("metric", "METRIC"), section.get("limit", "LIMIT")
-        raise ConfigError(f"hardware.{' and hardware.'.join(legacy)} were replaced by hardware.constraints, which "
-                          f"also states the direction: write 'constraints: {metric} <= {limit}' in the file, or "
-                          f"the override hardware.constraints \"{metric} <= {limit}\"")
-    unknown = sorted(set(section) - set(HARDWARE_DEFAULTS) - {"metric", "limit"})
+    if legacy:
+        raise _unknown_key(f"hardware.{legacy[0]}", section, "hardware")
+    unknown = sorted(set(section) - set(HARDWARE_DEFAULTS))
     if unknown:
         raise ConfigError(f"hardware: unknown key(s) {unknown}; known keys: {sorted(HARDWARE_DEFAULTS)}")
     table = section.get("table", HARDWARE_DEFAULTS["table"])
@@ -187,8 +184,6 @@ def normalise_hardware(config: dict[str, Any]) -> None:
     hardware = config.get("hardware")
     if not isinstance(hardware, dict):
         return
-    for key in ("metric", "limit"):
-        hardware.pop(key, None)
     if section is None:
         hardware["constraints"], hardware["objectives"] = None, None
         return

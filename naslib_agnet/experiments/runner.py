@@ -174,6 +174,8 @@ def _search(config: dict[str, Any], data_dir: str | Path, out: Path, baselines: 
     oracle = _oracle(dataset_api)
     hardware = dataset_api.get("hardware")
     record = None if hardware is None else hardware_record(hardware, oracle)
+    for note in getattr(getattr(hardware, "table", None), "notes", None) or ():
+        log(f"metric table: {note}")
     if record is not None and record["optimum"] is None and hardware.constraints:
         best = hardware.value_text(record["table_best"][m] for m in hardware.metrics)
         log(f"warning: no architecture in the table meets {hardware.constraint_text()} (the table's best value of "
@@ -183,7 +185,10 @@ def _search(config: dict[str, Any], data_dir: str | Path, out: Path, baselines: 
                            fingerprint=fingerprint, recorded=recorded)
     recorder.trajectory["params"] = optimizer.get_model_size()
     epochs = int(config["search"]["epochs"])
-    bar = Progress(epochs, f"{config['optimizer']} {config['dataset']} seed {config['seed']}", progress, every)
+    label = f"{config['optimizer']} {config['dataset']} seed {config['seed']}"
+    if hardware is not None:
+        label += f" ({hardware.constraint_text()})"
+    bar = Progress(epochs, label, progress, every)
     if recorded:
         bar.note(f"resuming: replaying the {len(recorded)} recorded queries under the same seed, checking each")
     optimizer.before_training()
