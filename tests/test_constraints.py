@@ -35,6 +35,19 @@ def test_constraints_read_naturally_as_text_or_lists():
             parse_constraints(bad)
 
 
+def test_a_limit_is_kept_exactly_and_spellings_are_one_identity():
+    from naslib_agnet.experiments.config import load_config, run_identity
+
+    def identity(text):
+        return run_identity(load_config("configs/agnet_hw_nb201_ImageNet16-120.yaml",
+                                        ["hardware.constraints", text]))["hardware"]["constraints"]
+
+    assert identity("edgegpu_latency <= 3.4270215") == ["edgegpu_latency <= 3.4270215"]
+    assert identity("fpga_latency <= 1234567") == ["fpga_latency <= 1234567"]
+    assert identity("a <= 4.0000001") != identity("a <= 4.0000004")
+    assert identity("b >= 2; a =< 4.0") == identity("[a <= 4, b >= 2]") == ["a <= 4", "b >= 2"]
+
+
 def test_objectives_default_to_the_constrained_metrics_in_their_direction():
     cons = parse_constraints("lat <= 4, acc_robust >= 40")
     assert parse_objectives(None, cons) == (Objective("lat", "min"), Objective("acc_robust", "max"))
@@ -58,10 +71,15 @@ def test_two_constraints_need_both_and_joint_ranks_every_objective():
     acc = [50.0, 40.0, 30.0]
     values = np.array([[1.0, 9.0], [1.0, 2.0], [3.0, 1.0]])  # lat <= 2 and energy <= 5: only row 1
     assert rank_sum_order(acc, values, [2.0, 5.0]).tolist()[0] == 1
-    # Joint=1 over both metrics: acc ranks [1,2,3] + lat ranks [1,2,3] + energy ranks [3,2,1] = [5,6,7],
-    # rows 0 and 2 infeasible (x1000)
-    w = hardware_rank_weights(acc, values, [2.0, 5.0], objectives=[True, True], k=0.01)
-    np.testing.assert_allclose(w, 1 / (0.03 + np.array([1, 0, 2])))
+    # all feasible, Joint=1: acc ranks [1,2,3] + lat ranks [1,2,3] + energy ranks [3,2,1] = [5,6,7]; with
+    # energy alone [4,4,4] -> ties by position; with the energy ranks reversed [5,6,7] too, so also
+    # check a case where the second objective decides: acc [1,2,3] + lat [3,2,1] + energy [3,1,2] = [7,5,6]
+    w = hardware_rank_weights(acc, values, [np.inf, np.inf], objectives=[True, True], k=0.01)
+    np.testing.assert_allclose(w, 1 / (0.03 + np.array([0, 1, 2])))
+    second = np.array([[3.0, 9.0], [2.0, 1.0], [1.0, 5.0]])
+    assert rank_sum_order(acc, second, [np.inf, np.inf], objectives=[True, True]).tolist() == [1, 2, 0]
+    assert rank_sum_order(acc, second, [np.inf, np.inf], objectives=[True, False]).tolist() == [0, 1, 2]
+    assert rank_sum_order(acc, -second, [np.inf, np.inf], objectives=[True, True]).tolist() == [0, 1, 2]
 
 
 # ------------------------------------------------------------------------------ the task
@@ -94,17 +112,19 @@ def _trajectory(task: HardwareTask, units: str, queries: int = 40, seed: int = 3
     state, cfg = load_generator("nasbench201", "default")
     settings = hardware_settings(metric_units=units, retrain_epochs=4, top_k=8, infeasible_order="accuracy+metric")
     search = HardwareAGNetSearch(get_codec("nasbench201"), settings, constraints=task.constraints, joint=False,
-                                 condition=[1, 0, 0, 0, 0, 0], generator_state=state, generator_config=cfg, seed=seed)
+                                 condition=task.condition, generator_state=state, generator_config=cfg, seed=seed)
     keys = oracle.keys()
     for i in np.random.default_rng(seed).permutation(len(keys))[:16]:
         search.observe(keys[i], oracle.query(keys[i])["val_acc"], task.values(keys[i]))
     while len(search.archs) < queries:
         for k in search.propose():
             search.observe(k, oracle.query(k)["val_acc"], task.values(k))
+    LAST["search"] = search
     return search.archs
 
 
 TRAJ_ORACLE = None
+LAST: dict = {}
 
 
 @pytest.fixture(scope="module")
@@ -113,18 +133,23 @@ def latency_tasks(data_dir):
     TRAJ_ORACLE = load_nb201_oracle(data_dir, IN16)
     table = load_metric_table("hw-nas-bench", data_dir, IN16)
     limit = 4.0
-    return {"ms": HardwareTask(_transformed(table, "edgegpu_latency", "lat", lambda v: v),
-                               [Constraint("lat", "<=", limit)]),
-            "x1000": HardwareTask(_transformed(table, "edgegpu_latency", "lat", lambda v: v * 1000),
-                                  [Constraint("lat", "<=", limit * 1000)]),
-            "+100": HardwareTask(_transformed(table, "edgegpu_latency", "lat", lambda v: v + 100),
-                                 [Constraint("lat", "<=", limit + 100)]),
-            "negated": HardwareTask(_transformed(table, "edgegpu_latency", "neg_lat", lambda v: -v),
-                                    [Constraint("neg_lat", ">=", -limit)])}
+    return {"ms": HardwareTask(_transformed(table, "edgegpu_latency", "edgegpu_latency", lambda v: v),
+                               [Constraint("edgegpu_latency", "<=", limit)]),
+            "x1000": HardwareTask(_transformed(table, "edgegpu_latency", "edgegpu_latency", lambda v: v * 1000),
+                                  [Constraint("edgegpu_latency", "<=", limit * 1000)]),
+            "+100": HardwareTask(_transformed(table, "edgegpu_latency", "edgegpu_latency", lambda v: v + 100),
+                                 [Constraint("edgegpu_latency", "<=", limit + 100)]),
+            "negated": HardwareTask(_transformed(table, "edgegpu_latency", "neg_edgegpu_latency", lambda v: -v),
+                                    [Constraint("neg_edgegpu_latency", ">=", -limit)])}
 
 
 def test_the_default_search_does_not_depend_on_units_offset_or_direction(latency_tasks):
+    assert latency_tasks["negated"].condition.tolist() == latency_tasks["ms"].condition.tolist() == [1, 0, 0, 0, 0, 0]
     reference = _trajectory(latency_tasks["ms"], "scaled")
+    spread = LAST["search"]._spread.copy()
+    # the units come from the initial sample and stay: the predictor carries over between iterations
+    initial = LAST["search"]._oriented()[:16, 0]
+    np.testing.assert_allclose(spread, [initial.std()])
     for name in ("x1000", "+100", "negated"):
         assert _trajectory(latency_tasks[name], "scaled") == reference, name
 
@@ -171,6 +196,16 @@ def test_a_floor_runs_reports_and_heads_like_the_ceiling_it_mirrors(tmp_path, da
     assert ceil["queries"][-1]["best_feasible_val_acc"] == floor["queries"][-1]["best_feasible_val_acc"]
     assert "best feasible (neg_lat >= -4 ms): val" in out and "best feasible (edgegpu_latency <= 4 ms): val" in out
     run_report(tmp_path / "floor", log=lambda _: None)
+    run_report(tmp_path / "ceil", log=lambda _: None)
+    rows = {}
+    for d in ("ceil", "floor"):
+        import csv as _csv
+
+        with (tmp_path / d / "hardware_results.csv").open() as fh:
+            rows[d] = [r for r in _csv.DictReader(fh) if r["budget"] == "24"][0]
+    # a mirrored task has the same hypervolume and the mirrored best value
+    assert float(rows["floor"]["hv"]) == pytest.approx(float(rows["ceil"]["hv"])) and float(rows["ceil"]["hv"]) > 0
+    assert float(rows["floor"]["best_metric"]) == -float(rows["ceil"]["best_metric"])
     md = (tmp_path / "floor" / "hardware_results.md").read_text()
     assert "neg_lat >= -4 ms" in md and "neg_lat (ms, higher is better)" in md
     results = (tmp_path / "floor" / "results.md").read_text()
@@ -184,11 +219,11 @@ def test_two_constraints_at_once(tmp_path, data_dir, capsys):
                 "edgegpu_latency <= 5, edgegpu_energy <= 20") == 0
     out = capsys.readouterr().out
     summary = json.loads((tmp_path / "nasbench201/ImageNet16-120/agnet_joint/config_0/0/summary.json").read_text())
-    assert summary["hardware"]["metrics"] == ["edgegpu_latency", "edgegpu_energy"]
+    assert summary["hardware"]["metrics"] == ["edgegpu_energy", "edgegpu_latency"]  # sorted: order means nothing
     for q in summary["queries"]:
         lat, energy = q["metrics"]["edgegpu_latency"], q["metrics"]["edgegpu_energy"]
         assert q["feasible"] == (lat <= 5 and energy <= 20)
-    assert "best feasible (edgegpu_latency <= 5 ms and edgegpu_energy <= 20 mJ): val" in out
+    assert "best feasible (edgegpu_energy <= 20 mJ and edgegpu_latency <= 5 ms): val" in out
 
 
 def test_no_valid_candidate_is_said_once_and_counted(tmp_path, data_dir, capsys, caplog):
@@ -235,3 +270,18 @@ def test_a_run_names_the_table_columns_it_ignores_and_its_constraint_in_progress
     captured = capsys.readouterr()
     assert "metric table: column 'device' is text; ignored" in captured.err
     assert "rs ImageNet16-120 seed 0 (gpu_latency <= 4 ms): 16/24 queries, best feasible val" in captured.err
+
+
+def test_joint0_ignores_objectives_and_needs_a_constraint(tmp_path, data_dir, capsys):
+    import json
+
+    run = "nasbench201/ImageNet16-120/agnet/config_0/0/summary.json"
+    assert _cli(tmp_path / "a", data_dir, "hardware.constraints", "edgegpu_latency <= 4") == 0
+    assert _cli(tmp_path / "b", data_dir, "hardware.constraints", "edgegpu_latency <= 4",
+                "hardware.objectives", "max edgegpu_energy, min edgegpu_latency") == 0
+    a, b = (json.loads((tmp_path / d / run).read_text())["queries"] for d in ("a", "b"))
+    assert [q["arch"] for q in a] == [q["arch"] for q in b]
+    capsys.readouterr()
+    assert _cli(tmp_path / "c", data_dir, "hardware.constraints", "none", "hardware.objectives", "min edgegpu_latency") == 2
+    assert "hardware.constraints is empty" in capsys.readouterr().err
+    assert not (tmp_path / "c").exists()

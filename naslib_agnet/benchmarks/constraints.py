@@ -33,9 +33,15 @@ _SYNTAX = ("write a constraint as 'METRIC <= LIMIT' or 'METRIC >= LIMIT' (e.g. '
 
 
 def format_value(value: float, unit: str | None = None) -> str:
-    """``4`` -> ``'4'``, with the unit if there is one (``'4 ms'``)."""
+    """``4`` -> ``'4'``, with the unit if there is one (``'4 ms'``); for display (6 significant digits)."""
     text = f"{value:g}"
     return f"{text} {unit}" if unit else text
+
+
+def exact_value(value: float) -> str:
+    """The shortest text that reads back as the same float (``4.0`` -> ``'4'``, ``3.4270215``)."""
+    text = repr(float(value))
+    return text[:-2] if text.endswith(".0") else text
 
 
 @dataclass(frozen=True)
@@ -73,7 +79,8 @@ class Constraint:
         return f"{self.metric} {self.sense} {format_value(self.limit, unit)}"
 
     def __str__(self) -> str:
-        return self.text()
+        """The constraint as a config writes it, the limit exact (it is part of the run's identity)."""
+        return f"{self.metric} {self.sense} {exact_value(self.limit)}"
 
     @classmethod
     def parse(cls, text: str) -> "Constraint":

@@ -49,13 +49,19 @@ class HardwareTask:
         declared = getattr(table, "units", None) or {}
         #: unit per metric column (declared in the table, else guessed from the name; None: unknown)
         self.units = {m: declared.get(m) or _guessed_unit(m) for m in self.metrics}
-        devices = {m.split("_", 1)[0] for m in self.metrics}
         #: the device one-hot the predictor is conditioned on (every named device; zeros for none known)
-        self.condition = np.asarray([float(d in devices) for d in HW_NAS_BENCH_DEVICES], dtype=np.float32)
+        self.condition = self.condition_for(self.metrics)
         #: per metric column, the table's standard deviation: violations of several constraints are
         #: summed in these units to find the least-violating architecture
         self.spread = np.asarray([np.nanstd(self._values[:, j]) or 1.0 for j in range(len(self.metrics))])
         self.descriptions = {m: table.splits.get(m, m) for m in self.metrics}
+
+    @staticmethod
+    def condition_for(metrics: Iterable[str]) -> np.ndarray:
+        """The HW-NAS-Bench device one-hot of metric columns named ``<device>_...`` (a ``neg_`` prefix
+        ignored, so a negated column keeps its device); zeros for a column of no known device."""
+        devices = {m.removeprefix("neg_").split("_", 1)[0] for m in metrics}
+        return np.asarray([float(d in devices) for d in HW_NAS_BENCH_DEVICES], dtype=np.float32)
 
     # ------------------------------------------------------------------------------- words
     def constraint_text(self) -> str:

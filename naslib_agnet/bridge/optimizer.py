@@ -101,11 +101,22 @@ class AGNet(BlackBoxOptimizer):
     def check_config(cls, config) -> None:
         """ValueError for AG-Net settings it cannot run with (names and types, ranges, the weights file)."""
         settings_from_config(config)
+        cls._check_hardware(config)
         pretrained = str(_get(_get(config, "search"), CONFIG_PREFIX + "pretrained", "default"))
         if pretrained.lower() not in ("default", "none") and not Path(pretrained).expanduser().is_file():
             raise ValueError(f"search.agnet_pretrained {pretrained!r} is not a file; give 'default' (the shipped "
                              "generator), 'none' (random initialisation) or the path of a weights file made by "
                              "'naslib-agnet pretrain'")
+
+    @classmethod
+    def _check_hardware(cls, config) -> None:
+        from ..experiments.config import hardware_section
+
+        section = hardware_section(config) if isinstance(config, dict) else None
+        if section is not None and not section["constraints"] and not cls.joint:
+            raise ValueError("optimizer agnet (Joint=0) searches for accuracy under constraints, and "
+                             "hardware.constraints is empty: add one (e.g. \"edgegpu_latency <= 4\"), or use "
+                             "optimizer agnet_joint to optimise hardware.objectives next to accuracy")
 
     @classmethod
     def fingerprint(cls, config) -> dict[str, Any]:
@@ -131,9 +142,14 @@ class AGNet(BlackBoxOptimizer):
         self.generator_fingerprint = generator_fingerprint(codec.name, self.pretrained)
         self.hardware = dataset_api.get("hardware") if isinstance(dataset_api, dict) else None
         if self.hardware is not None:
-            self.search = HardwareAGNetSearch(codec, self.settings, constraints=self.hardware.constraints,
-                                              objectives=self.hardware.objectives, joint=self.joint,
-                                              condition=self.hardware.condition, generator_state=state,
+            task = self.hardware
+            # Joint=0 reads the constrained metrics only; Joint=1 also the objectives'
+            objectives = task.objectives if self.joint else ()
+            names = task.metrics if self.joint else [c.metric for c in task.constraints]
+            self._metric_columns = [task.metrics.index(m) for m in names]
+            self.search = HardwareAGNetSearch(codec, self.settings, constraints=task.constraints,
+                                              objectives=objectives, joint=self.joint,
+                                              condition=task.condition_for(names), generator_state=state,
                                               generator_config=gen_config, seed=self.seed)
         elif self.joint:
             raise ValueError(f"{type(self).__name__} searches accuracy and a hardware metric jointly but the "
@@ -158,7 +174,8 @@ class AGNet(BlackBoxOptimizer):
             arch = self.queue.pop(0)
         evaluated = self._evaluate(arch)
         if self.hardware is not None:
-            self.search.observe(arch.get_hash(), evaluated.accuracy, self.hardware.values(arch.get_hash()))
+            values = self.hardware.values(arch.get_hash())[self._metric_columns]
+            self.search.observe(arch.get_hash(), evaluated.accuracy, values)
         else:
             self.search.observe(arch.get_hash(), evaluated.accuracy)
 
@@ -186,9 +203,10 @@ class AGNet(BlackBoxOptimizer):
         if not batch:
             self.random_fallbacks += 1
             if self.random_fallbacks == 1:  # once per run; the count is in summary.json and the run's last line
-                logger.warning("AG-Net found no new valid candidate in %d latent draws; evaluating a random "
-                               "architecture instead (said once per run; later ones are counted)",
-                               self.settings.chunk_size * self.settings.max_chunks
+                task = f", {self.hardware.constraint_text()}" if self.hardware is not None else ""
+                logger.warning("AG-Net (seed %d%s) found no new valid candidate in %d latent draws; evaluating a "
+                               "random architecture instead (said once per run; the run's last line gives the count)",
+                               self.seed, task, self.settings.chunk_size * self.settings.max_chunks
                                * (self.settings.max_chunks + 1) // 2)
             batch.append(self._random_unseen())
         return batch

@@ -167,7 +167,7 @@ def hardware_section(config: dict[str, Any]) -> dict[str, Any] | None:
     if not isinstance(table, str) or not table:
         raise ConfigError(f"hardware.table must be 'hw-nas-bench' or the path of a CSV, got {table!r}")
     try:
-        constraints = parse_constraints(section.get("constraints"))
+        constraints = tuple(sorted(parse_constraints(section.get("constraints")), key=lambda c: c.metric))
         given = section.get("objectives")
         objectives = parse_objectives(given, constraints)
     except ValueError as exc:
@@ -187,9 +187,9 @@ def normalise_hardware(config: dict[str, Any]) -> None:
     if section is None:
         hardware["constraints"], hardware["objectives"] = None, None
         return
-    hardware["constraints"] = [str(c) for c in section["constraints"]] or None
+    hardware["constraints"] = [str(c) for c in section["constraints"]] or None  # sorted by metric: order means nothing
     if hardware.get("objectives") is not None:
-        hardware["objectives"] = [str(o) for o in section["objectives"]] or None
+        hardware["objectives"] = [str(o) for o in section["objectives"]] or None  # the first: the report's front
 
 
 def _unknown_key(name: str, node: dict, source: str) -> ConfigError:

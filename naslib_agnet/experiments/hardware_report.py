@@ -56,7 +56,16 @@ def load_hardware_run(folder: str | Path) -> dict[str, Any] | None:
 
 
 def _task_of(run: dict[str, Any]) -> str:
-    return condition_text(run["hardware"])
+    """The constraints in words, and the objectives where they are not the constrained metrics in
+    their constraints' directions (they decide the front metric, so such runs are another task)."""
+    hw = run["hardware"]
+    default = [{"metric": c["metric"], "sense": "min" if c["sense"] == "<=" else "max"}
+               for c in hw.get("constraints") or ()]
+    objectives = [{"metric": o["metric"], "sense": o["sense"]} for o in hw.get("objectives") or ()]
+    text = condition_text(hw)
+    if hw.get("constraints") and objectives != default:
+        text += "; " + ", ".join(f"{o['sense']} {o['metric']}" for o in objectives)
+    return text
 
 
 def run_metrics(run: dict[str, Any], budget: int) -> dict[str, Any]:
@@ -275,7 +284,7 @@ def write_hardware_report(folders: Iterable[str | Path], out: str | Path, budget
                 writer = csv.DictWriter(fh, fieldnames=list(data[0]))
                 writer.writeheader()
                 for row in data:
-                    writer.writerow({k: json.dumps(v) if isinstance(v, list) else v for k, v in row.items()})
+                    writer.writerow({k: json.dumps(v) if isinstance(v, (list, dict)) else v for k, v in row.items()})
     paths[2].write_text(render_markdown(final, optimizers, tasks, max(budgets)))
     try:
         import matplotlib  # noqa: F401
@@ -310,8 +319,7 @@ def plot_fronts(table: dict[tuple[str, str, str], dict], optimizers: list[str], 
             val = np.concatenate([m["points"][0] for m in agg["per_run"]])
             metric = np.concatenate([m["points"][1] for m in agg["per_run"]])
             front = pareto_front(val, metric)  # oriented: lower is better; drawn in the metric's own values
-            ax.step(metric[front] * agg["front_sign"], val[front], where="post" if agg["front_sign"] > 0 else "pre",
-                    label=o, lw=1.2)
+            ax.step(metric[front] * agg["front_sign"], val[front], where="post", label=o, lw=1.2)
             limit = agg["front_limit"]
             optimum = (agg["optimum_metric"], agg["optimum_val"])
             labels.add(agg["front_label"])
