@@ -89,14 +89,18 @@ def check(base: Path, other: Path) -> int:
     """Print how many runs of ``other`` repeat their counterpart in ``base`` exactly; 1 if any differs."""
     import json
 
-    same, differ, missing = 0, [], 0
+    same, differ, missing, unfinished = 0, [], 0, 0
     for path in sorted(other.rglob("summary.json")):
         rel = path.relative_to(other)
         twin = base / rel
         if not twin.is_file():
             missing += 1
             continue
-        a, b = (json.loads(p.read_text())["queries"] for p in (twin, path))
+        runs = [json.loads(p.read_text()) for p in (twin, path)]
+        if not all(r.get("finished") for r in runs):
+            unfinished += 1  # still running (or interrupted): compared once it has finished
+            continue
+        a, b = (r["queries"] for r in runs)
         keys = ("arch", "feasible", "best_feasible_val_acc")
         if [[q[k] for k in keys] for q in a] == [[q[k] for k in keys] for q in b]:
             same += 1
@@ -104,7 +108,7 @@ def check(base: Path, other: Path) -> int:
             first = next((i for i, (x, y) in enumerate(zip(a, b)) if x["arch"] != y["arch"]), min(len(a), len(b)))
             differ.append(f"{rel.parent} (first different query: {first + 1})")
     print(f"{other} against {base}: {same} runs identical (architectures, feasibility, best feasible accuracy), "
-          f"{len(differ)} different, {missing} without a counterpart")
+          f"{len(differ)} different, {missing} without a counterpart, {unfinished} not finished")
     for line in differ:
         print("  differs:", line)
     return 1 if differ else 0
