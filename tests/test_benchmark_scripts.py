@@ -51,3 +51,37 @@ def test_seed_sets_refuse_a_seed_twice_and_foreign_files(tmp_path):
         script.main([f"a={tmp_path / 'bad.json'}"])
     with pytest.raises(SystemExit, match="expected NAME=FILE"):
         script.main([str(a)])
+
+
+def test_transformed_grid_tables_configs_and_check(tmp_path, data_dir, capsys):
+    """scripts/hw_transformed_grid.py: the x1000 / negated tables load with the transformed values,
+    the grid's tasks get the transformed limits, and --check tells identical runs from others."""
+    import numpy as np
+
+    from naslib_agnet.benchmarks.metrics import load_metric_table
+    from naslib_agnet.experiments.grid import load_compare_config, parse_compare
+
+    script = load_script("hw_transformed_grid")
+    original = load_metric_table("hw-nas-bench", data_dir, "ImageNet16-120")
+    for transform, column, sign, scale in (("x1000", "edgegpu_latency", 1, 1000), ("negated", "edgegpu_latency_neg",
+                                                                                    -1, 1)):
+        table = load_metric_table(str(script.write_table(data_dir, "ImageNet16-120", transform, tmp_path)),
+                                  dataset="ImageNet16-120")
+        np.testing.assert_allclose(table.values(column), sign * scale * original.values("edgegpu_latency"))
+        config = script.write_config(transform, tmp_path, str(tmp_path / f"hw_{transform}_{{dataset}}.csv"))
+        tasks = parse_compare(load_compare_config(str(config))).tasks
+        assert len(tasks) == 20
+        assert tasks["edgegpu_4ms"] == {"hardware.constraints": "edgegpu_latency <= 4000.0" if sign > 0
+                                        else "edgegpu_latency_neg >= -4.0"}
+    run = tmp_path / "a" / "t" / "nasbench201" / "ImageNet16-120" / "agnet" / "config_0" / "0"
+    run.mkdir(parents=True)
+    queries = [{"arch": [1, 2, 3, 4, 0, 1], "feasible": True, "best_feasible_val_acc": 40.0}]
+    (run / "summary.json").write_text(json.dumps({"finished": True, "queries": queries}))
+    twin = tmp_path / "b" / run.relative_to(tmp_path / "a")
+    twin.mkdir(parents=True)
+    (twin / "summary.json").write_text(json.dumps({"finished": True, "queries": queries}))
+    assert script.check(tmp_path / "a", tmp_path / "b") == 0
+    queries[0]["feasible"] = False
+    (twin / "summary.json").write_text(json.dumps({"finished": True, "queries": queries}))
+    assert script.check(tmp_path / "a", tmp_path / "b") == 1
+    assert "1 different" in capsys.readouterr().out
