@@ -17,13 +17,13 @@ from __future__ import annotations
 
 import math
 import re
-from collections.abc import Iterable, Sequence
+from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass
 
 import numpy as np
 
-__all__ = ["Constraint", "Objective", "parse_constraints", "parse_objectives", "format_value",
-           "oriented_matrix", "all_feasible"]
+__all__ = ["Constraint", "Objective", "parse_constraints", "parse_objectives", "format_value", "metric_signs",
+           "oriented_matrix", "describe", "describe_values"]
 
 _CONSTRAINT = re.compile(r"^\s*([A-Za-z_][\w.\-]*)\s*(<=|>=|=<|=>|<|>)\s*(\S+)\s*$")
 _OBJECTIVE = re.compile(r"^\s*(?:(min|max|minimise|maximise|minimize|maximize)\s+)?([A-Za-z_][\w.\-]*)\s*$",
@@ -71,9 +71,9 @@ class Constraint:
 
     def satisfied(self, values) -> np.ndarray:
         """Element-wise: the constraint holds (NaN: it does not)."""
-        oriented = self.sign * np.asarray(values, dtype=np.float64)
-        with np.errstate(invalid="ignore"):
-            return np.isfinite(oriented) & (oriented <= self.oriented_limit)
+        from ..search.multiobjective import feasible
+
+        return feasible(self.sign * np.asarray(values, dtype=np.float64), self.oriented_limit)
 
     def text(self, unit: str | None = None) -> str:
         return f"{self.metric} {self.sense} {format_value(self.limit, unit)}"
@@ -189,12 +189,11 @@ def metric_names(constraints: Iterable[Constraint], objectives: Iterable[Objecti
     return names
 
 
-def oriented_matrix(values: np.ndarray, names: Sequence[str], constraints: Sequence[Constraint],
-                    objectives: Sequence[Objective]) -> tuple[np.ndarray, np.ndarray]:
-    """(oriented values ``[n, M]``, oriented limits ``[M]``) for metric columns ``names``: each column
-    times its sign (from its constraint, else its objective), limits ``inf`` where unconstrained.
-    A metric that is constrained one way and optimised the other is an error."""
-    values = np.asarray(values, dtype=np.float64).reshape(-1, len(names))
+def metric_signs(names: Sequence[str], constraints: Sequence[Constraint],
+                 objectives: Sequence[Objective]) -> tuple[np.ndarray, np.ndarray]:
+    """(signs ``[M]``, oriented limits ``[M]``) of metric columns ``names``: +1 where lower is better,
+    -1 where higher is (from the column's constraint, else its objective); limits ``inf`` where
+    unconstrained. A metric that is constrained one way and optimised the other is an error."""
     signs, limits = np.ones(len(names)), np.full(len(names), np.inf)
     for j, name in enumerate(names):
         c = next((c for c in constraints if c.metric == name), None)
@@ -205,14 +204,28 @@ def oriented_matrix(values: np.ndarray, names: Sequence[str], constraints: Seque
         signs[j] = c.sign if c is not None else o.sign
         if c is not None:
             limits[j] = c.oriented_limit
-    return values * signs, limits
+    return signs, limits
 
 
-def all_feasible(oriented: np.ndarray, limits: np.ndarray) -> np.ndarray:
-    """Rows of oriented values that meet every limit (NaN in a constrained column: infeasible)."""
-    oriented = np.atleast_2d(np.asarray(oriented, dtype=np.float64))
-    limits = np.asarray(limits, dtype=np.float64)
-    constrained = np.isfinite(limits)
-    with np.errstate(invalid="ignore"):
-        ok = np.isfinite(oriented[:, constrained]) & (oriented[:, constrained] <= limits[constrained])
-    return ok.all(axis=1)
+def oriented_matrix(values: np.ndarray, names: Sequence[str], constraints: Sequence[Constraint],
+                    objectives: Sequence[Objective]) -> tuple[np.ndarray, np.ndarray]:
+    """(oriented values ``[n, M]``, oriented limits ``[M]``) for metric columns ``names``: each column
+    times its sign (:func:`metric_signs`)."""
+    signs, limits = metric_signs(names, constraints, objectives)
+    return np.asarray(values, dtype=np.float64).reshape(-1, len(names)) * signs, limits
+
+
+def describe(constraints: Sequence[Constraint], objectives: Sequence[Objective],
+             units: Mapping[str, str | None]) -> str:
+    """``'edgegpu_latency <= 4 ms and robust_acc >= 40 %'``; without a constraint
+    ``'no constraint; min edgegpu_latency'``: what every line, table and plot calls a task."""
+    if not constraints:
+        return "no constraint; " + ", ".join(str(o) for o in objectives)
+    return " and ".join(c.text(units.get(c.metric)) for c in constraints)
+
+
+def describe_values(names: Sequence[str], values: Iterable[float | None], units: Mapping[str, str | None]) -> str:
+    """``'edgegpu_latency 3.2 ms, robust_acc 41 %'`` for one architecture's values (None or NaN: not measured)."""
+    return ", ".join(f"{m} " + ("not measured" if v is None or (isinstance(v, float) and math.isnan(v))
+                               else format_value(v, units.get(m)))
+                     for m, v in zip(names, values))

@@ -2,12 +2,12 @@
 the reports share through ``dataset_api["hardware"]``."""
 from __future__ import annotations
 
-import math
 from collections.abc import Iterable, Sequence
 
 import numpy as np
 
-from .constraints import Constraint, Objective, format_value, metric_names, oriented_matrix, parse_objectives
+from .constraints import (Constraint, Objective, describe, describe_values, metric_names, metric_signs,
+                          parse_objectives)
 from .errors import BenchmarkDataError
 from .metrics import HW_NAS_BENCH_DEVICES, _guessed_unit
 from .tabular import ArchKey, TabularOracle
@@ -42,8 +42,8 @@ class HardwareTask:
             if np.isnan(self._values[:, j]).all():
                 raise BenchmarkDataError(f"column {m!r} of {table.source} has no measured value")
         try:
-            _, self.oriented_limits = oriented_matrix(self._values[:0], self.metrics, self.constraints,
-                                                      self.objectives)
+            #: per metric column: +1 where lower is better, -1 where higher is; the limits in those directions
+            self.signs, self.oriented_limits = metric_signs(self.metrics, self.constraints, self.objectives)
         except ValueError as exc:
             raise BenchmarkDataError(str(exc)) from None
         declared = getattr(table, "units", None) or {}
@@ -65,19 +65,15 @@ class HardwareTask:
 
     # ------------------------------------------------------------------------------- words
     def constraint_text(self) -> str:
-        """``'edgegpu_latency <= 4 ms and robust_acc >= 40 %'``; ``'no constraint'`` without one."""
-        if not self.constraints:
-            return "no constraint"
-        return " and ".join(c.text(self.units.get(c.metric)) for c in self.constraints)
+        """``'edgegpu_latency <= 4 ms and robust_acc >= 40 %'`` (:func:`~.constraints.describe`)."""
+        return describe(self.constraints, self.objectives, self.units)
 
     def objective_text(self) -> str:
         return ", ".join(str(o) for o in self.objectives)
 
     def value_text(self, values: Iterable[float]) -> str:
         """``'edgegpu_latency 3.2 ms, robust_acc 41 %'`` for one architecture's values."""
-        return ", ".join(f"{m} " + ("not measured" if v is None or (isinstance(v, float) and math.isnan(v))
-                                   else format_value(v, self.units.get(m)))
-                         for m, v in zip(self.metrics, values))
+        return describe_values(self.metrics, values, self.units)
 
     # ------------------------------------------------------------------------------ values
     def values(self, key: Iterable[int]) -> np.ndarray:
@@ -89,14 +85,9 @@ class HardwareTask:
         return np.asarray([self._values[self.table.index_of(k)] for k in keys], dtype=np.float64).reshape(
             -1, len(self.metrics))
 
-    @property
-    def signs(self) -> np.ndarray:
-        """Per metric column: +1 where lower is better, -1 where higher is."""
-        return self.oriented(np.ones((1, len(self.metrics))))[0]
-
     def oriented(self, values: np.ndarray) -> np.ndarray:
         """Values turned so that lower is better in every column."""
-        return oriented_matrix(values, self.metrics, self.constraints, self.objectives)[0]
+        return np.asarray(values, dtype=np.float64).reshape(-1, len(self.metrics)) * self.signs
 
     def feasible(self, values: np.ndarray) -> np.ndarray:
         """Rows of values ``[n, M]`` that meet every constraint (unmeasured: infeasible)."""

@@ -9,7 +9,7 @@ from typing import Any
 
 import numpy as np
 
-from ..benchmarks.constraints import Constraint, Objective, format_value, oriented_matrix
+from ..benchmarks.constraints import Constraint, Objective, describe, describe_values, oriented_matrix
 
 __all__ = ["constraints_of", "objectives_of", "record_feasible", "oriented_values", "violations",
            "condition_text", "values_text", "front_axis", "query_values"]
@@ -23,13 +23,9 @@ def objectives_of(record: Mapping[str, Any]) -> tuple[Objective, ...]:
     return tuple(Objective(o["metric"], o["sense"]) for o in record.get("objectives") or ())
 
 
-def _oriented(record: Mapping[str, Any], values: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
-    return oriented_matrix(values, record["metrics"], constraints_of(record), objectives_of(record))
-
-
 def oriented_values(record: Mapping[str, Any], values) -> tuple[np.ndarray, np.ndarray]:
     """(values ``[n, M]`` turned so that lower is better, oriented limits ``[M]``)."""
-    return _oriented(record, np.asarray(values, dtype=np.float64).reshape(-1, len(record["metrics"])))
+    return oriented_matrix(values, record["metrics"], constraints_of(record), objectives_of(record))
 
 
 def record_feasible(record: Mapping[str, Any], values: Iterable[float]) -> bool:
@@ -59,19 +55,13 @@ def query_values(record: Mapping[str, Any], queries: list[dict[str, Any]]) -> np
 
 def condition_text(record: Mapping[str, Any]) -> str:
     """``'edgegpu_latency <= 4 ms'`` (every constraint, with units)."""
-    units = record.get("units") or {}
-    cons = constraints_of(record)
-    if not cons:
-        return "no constraint; " + ", ".join(str(o) for o in objectives_of(record))
-    return " and ".join(c.text(units.get(c.metric)) for c in cons)
+    return describe(constraints_of(record), objectives_of(record), record.get("units") or {})
 
 
 def values_text(record: Mapping[str, Any], values: Mapping[str, Any] | None) -> str:
     """``'edgegpu_latency 3.2 ms'`` for one query's ``metrics`` mapping."""
-    units = record.get("units") or {}
     values = values or {}
-    return ", ".join(f"{m} " + ("not measured" if values.get(m) is None else format_value(values[m], units.get(m)))
-                     for m in record["metrics"])
+    return describe_values(record["metrics"], [values.get(m) for m in record["metrics"]], record.get("units") or {})
 
 
 def front_axis(record: Mapping[str, Any]) -> tuple[str, float, str]:

@@ -36,7 +36,9 @@ from typing import Any
 import numpy as np
 
 from ..search.multiobjective import feasible, hypervolume, pareto_front
-from .hardware_record import condition_text, front_axis, oriented_values, query_values
+from ..benchmarks.constraints import parse_objectives
+from .hardware_record import (condition_text, constraints_of, front_axis, objectives_of, oriented_values,
+                              query_values)
 from .report import read_summary
 
 CSV_NAME, RUNS_CSV_NAME, MD_NAME = "hardware_results.csv", "hardware_runs.csv", "hardware_results.md"
@@ -59,12 +61,10 @@ def _task_of(run: dict[str, Any]) -> str:
     """The constraints in words, and the objectives where they are not the constrained metrics in
     their constraints' directions (they decide the front metric, so such runs are another task)."""
     hw = run["hardware"]
-    default = [{"metric": c["metric"], "sense": "min" if c["sense"] == "<=" else "max"}
-               for c in hw.get("constraints") or ()]
-    objectives = [{"metric": o["metric"], "sense": o["sense"]} for o in hw.get("objectives") or ()]
+    constraints, objectives = constraints_of(hw), objectives_of(hw)
     text = condition_text(hw)
-    if hw.get("constraints") and objectives != default:
-        text += "; " + ", ".join(f"{o['sense']} {o['metric']}" for o in objectives)
+    if constraints and objectives != parse_objectives(None, constraints):
+        text += "; " + ", ".join(map(str, objectives))
     return text
 
 

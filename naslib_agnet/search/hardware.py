@@ -36,7 +36,7 @@ from typing import Any
 import numpy as np
 import torch
 
-from ..benchmarks.constraints import Constraint, Objective, metric_names, oriented_matrix
+from ..benchmarks.constraints import Constraint, Objective, metric_names, metric_signs, parse_objectives
 from ..model import ConditionedMLPPredictor, GeneratorConfig, reconstruction_loss
 from ..spaces import ArchKey, Codec
 from .agnet import AGNetSearch, AGNetSettings
@@ -78,15 +78,13 @@ class HardwareAGNetSearch(AGNetSearch):
                  generator_config: GeneratorConfig | None = None, seed: int = 0):
         settings = settings or hardware_settings()
         self.constraints = tuple(constraints)
-        if objectives is None:
-            objectives = tuple(Objective(c.metric, "min" if c.sense == "<=" else "max") for c in self.constraints)
-        self.objectives = tuple(objectives)
+        self.objectives = tuple(parse_objectives(None, self.constraints) if objectives is None else objectives)
         self.joint = bool(joint)
         if not self.constraints and not (self.joint and self.objectives):
             raise ValueError("the constrained search needs a constraint (or, for Joint=1, an objective metric)")
         self.metric_names = metric_names(self.constraints, self.objectives)
-        _, self.oriented_limits = oriented_matrix(np.zeros((0, len(self.metric_names))), self.metric_names,
-                                                  self.constraints, self.objectives)
+        #: per metric column: +1 where lower is better, -1 where higher is; the limits in those directions
+        self._signs, self.oriented_limits = metric_signs(self.metric_names, self.constraints, self.objectives)
         #: per metric column: an objective of Joint=1 (Joint=0 ranks by accuracy alone)
         self.objective_mask = np.asarray([self.joint and any(o.metric == n for o in self.objectives)
                                           for n in self.metric_names])
@@ -124,8 +122,7 @@ class HardwareAGNetSearch(AGNetSearch):
         self.metrics.append(values)
 
     def _oriented(self) -> np.ndarray:
-        values = np.asarray(self.metrics, dtype=np.float64).reshape(-1, len(self.metric_names))
-        return oriented_matrix(values, self.metric_names, self.constraints, self.objectives)[0]
+        return np.asarray(self.metrics, dtype=np.float64).reshape(-1, len(self.metric_names)) * self._signs
 
     def feasible_mask(self) -> np.ndarray:
         return feasible(self._oriented(), self.oriented_limits)
@@ -225,9 +222,7 @@ class HardwareAGNetSearch(AGNetSearch):
 
     def predicted_metrics(self, prediction) -> np.ndarray:
         """A :meth:`_predict` entry's metric values back in the table's units and directions."""
-        signs = oriented_matrix(np.ones((1, len(self.metric_names))), self.metric_names, self.constraints,
-                                self.objectives)[0][0]
-        return (np.asarray(prediction[1]) * self._spread + self._center) * signs
+        return (np.asarray(prediction[1]) * self._spread + self._center) * self._signs
 
     def _select(self, candidates: list[tuple[ArchKey, Any]], num: int) -> list[ArchKey]:
         if not candidates:
