@@ -39,10 +39,6 @@ TRANSFORMS = {"x1000": (lambda v: v * 1000.0, lambda c: c, "<=", {"ms": "us", "m
 METRIC_COLUMNS = re.compile(r"^[a-z0-9]+_(latency|energy)$")
 
 
-def _unit(column: str) -> str:
-    return "ms" if column.endswith("_latency") else "mJ"
-
-
 def write_table(data_dir: Path, dataset: str, transform: str, out: Path) -> Path:
     value_of, rename, _, units = TRANSFORMS[transform]
     src = data_dir / "hw-nas-bench" / f"hw_nas_bench_{dataset}.csv"
@@ -51,7 +47,9 @@ def write_table(data_dir: Path, dataset: str, transform: str, out: Path) -> Path
         columns = [c for c in reader.fieldnames if METRIC_COLUMNS.match(c)]
         rows = list(reader)
     path = out / f"hw_{transform}_{dataset}.csv"
-    declared = ", ".join(f"{rename(c)}={units[_unit(c)] if units else _unit(c)}" for c in columns)
+    from naslib_agnet.benchmarks.metrics import _guessed_unit  # ms for *_latency, mJ for *_energy
+
+    declared = ", ".join(f"{rename(c)}={units[_guessed_unit(c)] if units else _guessed_unit(c)}" for c in columns)
     with path.open("w", newline="") as fh:
         fh.write(f"# {transform} copy of {src.name} (scripts/hw_transformed_grid.py); -1 (not measured) left empty\n")
         fh.write(f"# dataset: {dataset}\n# units: {declared}\n")
