@@ -16,6 +16,7 @@ from __future__ import annotations
 import argparse
 import csv
 import math
+import statistics
 import sys
 from pathlib import Path
 
@@ -69,6 +70,10 @@ def main(argv: list[str] | None = None) -> int:
         print("\n".join(_scoreboard(final, optimizers, tasks)))
     else:
         print(render_markdown(final, optimizers, tasks, budget))
+    means = {o: [final[k]["mean_val"] for k in final if k[2] == o] for o in optimizers}
+    print("Mean over the tasks of each optimizer's mean best feasible val: " + ", ".join(
+        f"{o} {statistics.fmean(v):.2f}" + (f" ({len(v)} tasks)" if len(v) != len(tasks) else "")
+        for o, v in means.items()))
     return 0
 
 
