@@ -8,6 +8,9 @@
 
 PYTHON ?= python3
 TORCH ?= torch==2.13.0
+# XGB: what provides the xgboost module for the XGB variants and their tests (the CPU-only wheel here;
+# elsewhere e.g. make test XGB='xgboost>=2')
+XGB ?= xgboost-cpu>=2
 VENV := .venv
 DATA := $(or $(NASLIB_AGNET_DATA),../shared/data)
 STAMP := $(VENV)/.installed
@@ -18,7 +21,7 @@ setup: $(STAMP)
 
 $(STAMP): setup.py
 	test -x $(VENV)/bin/python || $(PYTHON) -m venv $(VENV)
-	$(VENV)/bin/pip install -q "$(TORCH)"
+	$(VENV)/bin/pip install -q "$(TORCH)" "$(XGB)"
 	$(VENV)/bin/pip install -q -e '.[test]'
 	touch $(STAMP)
 

@@ -10,4 +10,4 @@ Layout (each a package of its own, with a narrow interface):
 * :mod:`naslib_agnet.experiments` configs, run folders, runs, grids and reports
 * :mod:`naslib_agnet.cli`        the ``naslib-agnet`` command line (argument parsing only)
 """
-__version__ = "0.3.0"
+__version__ = "0.4.0"

@@ -9,8 +9,8 @@ those draws before and after the retraining and the largest change of a generato
 Run from the repository root (it reads the config above by its relative path):
 
     python scripts/hw_first_iteration.py --data-dir ../shared/data [--seeds 4] [KEY VALUE ...]
-    python scripts/hw_first_iteration.py --data-dir ../shared/data --seeds 6 search.agnet_metric_units raw   # spec §7
-    python scripts/hw_first_iteration.py --data-dir ../shared/data search.agnet_metric_weight 1.0
+    python scripts/hw_first_iteration.py --data-dir ../shared/data --seeds 6 search.agnet.hardware.metric_units raw   # spec §7
+    python scripts/hw_first_iteration.py --data-dir ../shared/data search.agnet.hardware.metric_weight 1.0
 """
 from __future__ import annotations
 
@@ -40,7 +40,7 @@ def first_retraining(data_dir: str, seed: int, overrides: list[str], draws: int 
     config = load_config(CONFIG, ["seed", str(seed), *overrides])
     set_seed(seed)
     optimizer, _ = build(config, data_dir)
-    for epoch in range(optimizer.settings.num_init):
+    for epoch in range(optimizer.settings.loop.num_init):
         optimizer.new_epoch(epoch)
     search = optimizer.search
     before = {k: v.clone() for k, v in search.generator.state_dict().items()}

@@ -10,7 +10,7 @@ the ``compare`` command that runs it:
   (the device name stays first, so the predictor's device one-hot is the same).
 
 HW-NAS-Bench's -1 ("not measured") becomes an empty cell. With the default
-``search.agnet_metric_units scaled`` both grids should repeat the untransformed grid's
+``search.agnet.hardware.metric_units scaled`` both grids should repeat the untransformed grid's
 results run for run::
 
     python scripts/hw_transformed_grid.py --data-dir ../shared/data --transform x1000

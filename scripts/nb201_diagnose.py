@@ -9,7 +9,7 @@ traced query for query.
 
     python scripts/nb201_diagnose.py --data-dir ../shared/data --dataset cifar10 --seed 0
     python scripts/nb201_diagnose.py --data-dir ../shared/data --dataset cifar100 --seed 1 \\
-        search.agnet_predictor_input generated+encoding
+        search.agnet.scorer ranker
 """
 from __future__ import annotations
 
@@ -26,6 +26,14 @@ def spearman(a, b) -> float:
     return float(np.corrcoef(ra, rb)[0, 1]) if len(a) > 1 else float("nan")
 
 
+def _merge_tree(node: dict, values: dict) -> None:
+    for key, value in values.items():
+        if isinstance(value, dict) and isinstance(node.get(key), dict):
+            _merge_tree(node[key], value)
+        else:
+            node[key] = value
+
+
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     parser.add_argument("--data-dir", required=True)
@@ -33,21 +41,21 @@ def main() -> None:
     parser.add_argument("--seed", type=int, default=0)
     parser.add_argument("--queries", type=int, default=192)
     parser.add_argument("--set", action="append", default=[], metavar="NAME=VALUE",
-                        help="an AG-Net setting (a field of AGNetSettings), e.g. predictor_input=encoding; "
-                             "like the override search.agnet_NAME VALUE, with VALUE read as JSON (1e-5, true)")
+                        help="an AG-Net setting as in search.agnet, e.g. scorer=encoding or loop.lr=1e-4; like the "
+                             "override search.agnet.NAME VALUE, with VALUE read as JSON (1e-5, true)")
     parser.add_argument("opts", nargs="*", help="extra KEY VALUE config overrides, as for nb201_search.py")
     args = parser.parse_args()
 
     from naslib_agnet.experiments.config import ConfigError, load_config
     from naslib_agnet.experiments.runner import start_search
-    from naslib_agnet.search import AGNetSettings
+    from naslib_agnet.search.settings import parse_assignments, settings_from_tree
 
     try:
         config = load_config(REPO / "configs" / f"agnet_nb201_{args.dataset}.yaml",
                              ["seed", str(args.seed), "search.epochs", str(args.queries), *args.opts])
-        settings = AGNetSettings.parse_assignments(args.set)
-        AGNetSettings.from_mapping(settings)  # names and types, before they join the config
-        config["search"].update({f"agnet_{name}": value for name, value in settings.items()})
+        settings = parse_assignments(args.set)
+        settings_from_tree(settings)  # names and types, before they join the config
+        _merge_tree(config["search"]["agnet"], settings)
     except (ValueError, ConfigError) as exc:
         parser.error(str(exc))
     optimizer, dataset_api = start_search(config, args.data_dir)  # as run_search starts the benchmark's trial

@@ -25,18 +25,18 @@ import torch
 
 
 def first_retraining(oracle, state, cfg, seed: int, draws: int, settings: dict) -> tuple[int, int]:
-    from naslib_agnet.search import AGNetSearch, AGNetSettings
+    from naslib_agnet.search import AGNetSearch, settings_from_tree
     from naslib_agnet.spaces import get_codec, sample_discrete
 
-    search = AGNetSearch(get_codec("nasbench201"), AGNetSettings.from_mapping(settings), generator_state=state,
-                         generator_config=cfg, seed=seed)
+    search = AGNetSearch(get_codec("nasbench201"), settings_from_tree(settings, space="nasbench201"),
+                         generator_state=state, generator_config=cfg, seed=seed)
     keys = oracle.keys()
-    for i in np.random.default_rng(seed).choice(len(keys), search.settings.num_init, replace=False):
+    for i in np.random.default_rng(seed).choice(len(keys), search.settings.loop.num_init, replace=False):
         search.observe(keys[i], oracle.query(keys[i])["val_acc"])
     search.retrain()
     search.generator.eval()
     with torch.no_grad():
-        z = search.generator.sample_latent(draws, generator=search.torch_rng, bound=search.settings.latent_bound)
+        z = search.generator.sample_latent(draws, generator=search.torch_rng, bound=search.settings.loop.latent_bound)
         types, edges = sample_discrete(*search.generator.generate(z), generator=search.torch_rng)
     valid = [a for a in search.codec.decode(types, edges) if a is not None]
     return len(valid), len(set(valid) - set(search.archs))
@@ -51,15 +51,16 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--generator", action="append", default=None,
                         help="'default' (the shipped weights) or a weights file; repeat to compare")
     parser.add_argument("settings", nargs="*", metavar="KEY=VALUE",
-                        help="AG-Net settings, e.g. predictor_input=encoding (values parsed as JSON)")
+                        help="AG-Net settings as in search.agnet, e.g. scorer=encoding or loop.lr=0.0005 (values parsed as JSON)")
     args = parser.parse_args(argv)
 
     from naslib_agnet.benchmarks import load_nb201_oracle
-    from naslib_agnet.search import AGNetSettings
+    from naslib_agnet.search.settings import parse_assignments, settings_from_tree
     from naslib_agnet.weights import generator_fingerprint, load_generator
 
     try:
-        settings = AGNetSettings.parse_assignments(args.settings)
+        settings = parse_assignments(args.settings)
+        settings_from_tree(settings)  # names and types, before the first search
     except ValueError as exc:
         parser.error(str(exc))
     torch.set_num_threads(1)

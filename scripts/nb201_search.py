@@ -12,7 +12,7 @@ record ``nb201_search_LABEL.json`` beside it. Run folders go to ``--out-dir`` (d
 
     python scripts/nb201_search.py --data-dir ../shared/data --seeds 10 --jobs 2
     python scripts/nb201_search.py --data-dir ../shared/data --seeds 10 --jobs 2 --label ranker_its \
-        --out-dir runs/benchmark_ranker_its search.agnet_predictor_input generated+encoding
+        --out-dir runs/benchmark_ranker_its search.agnet.scorer ranker
 
 ``--from-json RECORD`` runs nothing: it renders the section again from a run record (the
 settings come from the record's ``command``) and writes it between the record's markers in

@@ -8,6 +8,8 @@ import yaml
 from naslib_agnet.experiments.config import ConfigError, load_config, run_dir
 from naslib_agnet.cli.main import main
 
+from naslib_agnet.bridge.optimizer import settings_from_config
+
 REPO = Path(__file__).resolve().parents[1]
 CONFIG = REPO / "configs" / "agnet_nb201_cifar10.yaml"
 
@@ -16,15 +18,17 @@ def test_configs_hold_the_spec_defaults():
     for ds in ("cifar10", "cifar100", "ImageNet16-120"):
         cfg = load_config(REPO / "configs" / f"agnet_nb201_{ds}.yaml")
         assert cfg["dataset"] == ds and cfg["optimizer"] == "agnet"
-        assert cfg["search"]["agnet_retrain_epochs"] == 30 and cfg["search"]["agnet_alpha"] == 0.9
+        settings = settings_from_config(cfg)
+        assert settings.loop.retrain_epochs == 30 and settings.loop.alpha == 0.9 and settings.scorer == "spec"
         assert cfg["search"]["epochs"] == 192
+        assert "agnet" not in yaml.safe_load((REPO / "configs" / f"agnet_nb201_{ds}.yaml").read_text())["search"]
 
 
 def test_naslib_style_overrides():
     cfg = load_config(CONFIG, ["seed", "3", "dataset", "cifar100", "search.epochs", "96",
-                               "search.agnet_alpha", "1"])
+                               "search.agnet.loop.alpha", "1"])
     assert (cfg["seed"], cfg["dataset"], cfg["search"]["epochs"]) == (3, "cifar100", 96)
-    assert cfg["search"]["agnet_alpha"] == 1.0 and isinstance(cfg["search"]["agnet_alpha"], float)
+    assert cfg["search"]["agnet"]["loop"]["alpha"] == 1 and settings_from_config(cfg).loop.alpha == 1.0
     assert run_dir(cfg) == Path("runs/nasbench201/cifar100/agnet/config_0/3")
 
 
@@ -32,12 +36,14 @@ def test_naslib_style_overrides():
     (["search.epochs", "many"], "'search.epochs' must be of type int"),
     (["search.no_such_key", "1"], "'search.no_such_key' is not a config key"),
     (["nosection.key", "1"], "no section 'nosection'"),
-    (["search.agnet.lr", "1"], "one dot at most"),
+    (["search.agnet.lr", "1"], r"'search.agnet.lr' is not a config key"),
+    (["search.agnet.loop.lr.x", "1"], "no section 'search.agnet.loop.lr'"),
     (["seed"], "KEY VALUE pairs"),
-    (["search.agnet_engine", "jax"], "engine must be 'numpy' or 'torch'"),
+    (["search.agnet_engine", "jax"], "search.agnet_engine was removed"),
+    (["search.agnet.loop.lr", "0"], "loop.lr must be > 0"),
 ])
 def test_bad_overrides_are_named(opts, message):
-    with pytest.raises(ConfigError if "engine" not in message else ValueError, match=message):
+    with pytest.raises(ConfigError, match=message):
         load_config(CONFIG, opts)
 
 
@@ -58,7 +64,7 @@ def test_bad_config_file(tmp_path):
 
 def test_search_writes_naslib_layout(tmp_path, data_dir, capsys):
     rc = main(["search", "--config-file", str(CONFIG), "--data-dir", str(data_dir), "--quiet",
-               "out_dir", str(tmp_path), "search.epochs", "20", "search.agnet_retrain_epochs", "1", "seed", "2"])
+               "out_dir", str(tmp_path), "search.epochs", "20", "search.agnet.loop.retrain_epochs", "1", "seed", "2"])
     assert rc == 0
     assert "agnet on nasbench201/cifar10, seed 2: best val" in capsys.readouterr().out
     out = tmp_path / "nasbench201" / "cifar10" / "agnet" / "config_0" / "2"

@@ -20,7 +20,7 @@ BUDGETS = [5, 10, 20]
 
 
 def grid_opts(out: Path, optimizers=OPTIMIZERS, seeds="2") -> list[str]:
-    return ["out_dir", str(out), "search.epochs", "20", "search.agnet_retrain_epochs", "1",
+    return ["out_dir", str(out), "search.epochs", "20", "search.agnet.loop.retrain_epochs", "1",
             "compare.optimizers", json.dumps(optimizers), "compare.datasets", "[cifar10]",
             "compare.seeds", seeds, "compare.budgets", json.dumps(BUDGETS)]
 
@@ -126,9 +126,9 @@ def test_a_resume_that_does_not_reproduce_its_record_fails_and_keeps_it(grid, da
 def test_a_cell_of_another_config_is_refused(grid, data_dir, capsys):
     out, _ = grid
     assert main(["compare", "--config-file", str(COMPARE), "--data-dir", str(data_dir),
-                 *grid_opts(out), "search.agnet_lr", "0.01"]) == 2
+                 *grid_opts(out), "search.agnet.loop.lr", "0.01"]) == 2
     err = capsys.readouterr().err
-    assert "holds a run of a different config" in err and "search.agnet_lr" in err
+    assert "holds a run of a different config" in err and "search.agnet.loop.lr" in err
 
 
 def test_a_run_recorded_without_a_key_of_the_config_is_refused(grid, data_dir, tmp_path):

@@ -3,7 +3,6 @@ constrained search: the same task in other units, with an offset, or negated wit
 direction flipped gives the same AG-Net trajectory."""
 from __future__ import annotations
 
-import math
 
 import numpy as np
 import pytest
@@ -166,7 +165,7 @@ def _cli(out, data_dir, *opts, flags=("--quiet",)):
     from naslib_agnet.cli.main import main
 
     return main(["run", "--config-file", "configs/agnet_hw_nb201_ImageNet16-120.yaml", "--data-dir", str(data_dir),
-                 *flags, "out_dir", str(out), "search.epochs", "24", "search.agnet_retrain_epochs", "2", *opts])
+                 *flags, "out_dir", str(out), "search.epochs", "24", "search.agnet.loop.retrain_epochs", "2", *opts])
 
 
 def _negated_table(tmp_path, data_dir):
@@ -231,8 +230,8 @@ def test_no_valid_candidate_is_said_once_and_counted(tmp_path, data_dir, capsys,
     cell: the fallback is announced once, and the run's last line gives the count."""
     import json
 
-    assert _cli(tmp_path, data_dir, "search.agnet_pretrained", "none", "search.agnet_chunk_size", "1",
-                "search.agnet_max_chunks", "1", "search.agnet_top_k", "1", "hardware.constraints",
+    assert _cli(tmp_path, data_dir, "search.agnet.pretrained", "none", "search.agnet.loop.chunk_size", "1",
+                "search.agnet.loop.max_chunks", "1", "search.agnet.loop.top_k", "1", "hardware.constraints",
                 "edgegpu_latency <= 4", flags=()) == 0
     captured = capsys.readouterr()
     summary = json.loads((tmp_path / "nasbench201/ImageNet16-120/agnet/config_0/0/summary.json").read_text())

@@ -17,7 +17,7 @@ from naslib_agnet.cli.main import main
 REPO = Path(__file__).resolve().parents[1]
 CONFIG = REPO / "configs" / "agnet_nb201_cifar10.yaml"
 HW_CONFIG = REPO / "configs" / "agnet_hw_nb201_ImageNet16-120.yaml"
-FAST = ["search.epochs", "20", "search.agnet_retrain_epochs", "1"]
+FAST = ["search.epochs", "20", "search.agnet.loop.retrain_epochs", "1"]
 
 
 def search(out: Path, data_dir: Path, *opts: str, flags: tuple[str, ...] = ("--quiet",), command="search",
@@ -51,9 +51,9 @@ def test_another_config_in_the_folder_is_refused_with_the_way_out(tmp_path, data
     folder = run_folder(tmp_path)
     before = snapshot(folder)
     capsys.readouterr()
-    assert search(tmp_path, data_dir, "search.agnet_lr", "0.01") == 2
+    assert search(tmp_path, data_dir, "search.agnet.loop.lr", "0.01") == 2
     err = capsys.readouterr().err
-    assert "holds a run of a different config (search.agnet_lr: recorded 0.001, now 0.01)" in err
+    assert "holds a run of a different config (search.agnet.loop.lr: recorded 0.001, now 0.01)" in err
     assert "'out_dir " in err and "--force" in err
     assert snapshot(folder) == before
     # the other implementation (NASLib's own class) and other code are conflicts too
@@ -68,12 +68,12 @@ def test_force_moves_the_old_run_aside_and_starts_afresh(tmp_path, data_dir, cap
     assert search(tmp_path, data_dir) == 0
     folder = run_folder(tmp_path)
     old = snapshot(folder)
-    assert search(tmp_path, data_dir, "search.agnet_lr", "0.01", flags=("--quiet", "--force")) == 0
+    assert search(tmp_path, data_dir, "search.agnet.loop.lr", "0.01", flags=("--quiet", "--force")) == 0
     aside = [p for p in folder.parent.iterdir() if p.name.startswith("0.replaced-")]
     assert len(aside) == 1 and {k: v[0] for k, v in snapshot(aside[0]).items()} == {k: v[0] for k, v in old.items()}
     assert "moved to" in capsys.readouterr().out
     config, _ = json.loads((folder / "errors.json").read_text())
-    assert config["search"]["agnet_lr"] == 0.01
+    assert config["search"]["agnet"]["loop"]["lr"] == 0.01
     # the moved-aside folder is not read as a run by the report
     assert main(["report", str(tmp_path), "--out", str(tmp_path / "rep")]) == 0
     assert "report: 1 runs" in capsys.readouterr().out
@@ -131,7 +131,7 @@ def test_two_searches_started_at_once_into_one_folder_leave_one_consistent_run(t
     def cmd(epochs: int) -> list[str]:
         return [sys.executable, "-m", "naslib_agnet.cli.main", "search", "--config-file", str(CONFIG), "--data-dir",
                 str(data_dir), "--quiet", "out_dir", str(tmp_path), "search.epochs", str(epochs),
-                "search.agnet_retrain_epochs", "2"]
+                "search.agnet.loop.retrain_epochs", "2"]
 
     procs = {n: subprocess.Popen(cmd(n), stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True) for n in (64, 65)}
     errs = {n: p.communicate(timeout=300)[1] for n, p in procs.items()}
@@ -150,7 +150,7 @@ def test_two_searches_started_at_once_into_one_folder_leave_one_consistent_run(t
     ("", "is empty"),
     ("# only a comment\n# and another\n", "is empty"),
     ("search:\n  bogus_key: 1\n", "'search.bogus_key' is not a config key"),
-    ("search:\n  agnet_top_kk: 8\n", "did you mean 'agnet_top_k'"),
+    ("search:\n  agnet:\n    loop:\n      top_kk: 8\n", "did you mean 'top_k'"),
     ("optimzer: agnet\n", "'optimzer' is not a config key"),
 ])
 def test_bad_yaml_files_stop_the_run(tmp_path, data_dir, capsys, text, message):

@@ -21,6 +21,7 @@ from naslib_agnet.experiments.runner import run_search
 from naslib_agnet.model import ConditionedMLPPredictor, Generator, GeneratorConfig, reconstruction_loss
 from naslib_agnet.model.fast_backprop import objective_loss_and_grad
 from naslib_agnet.search import HardwareAGNetSearch, hardware_settings
+from naslib_agnet.search.scorers import Candidates
 from naslib_agnet.search.multiobjective import (feasible, hardware_rank_weights, hypervolume, pareto_front,
                                                 rank_sum_order)
 from naslib_agnet.spaces import get_codec
@@ -271,7 +272,7 @@ def test_hardware_search_proposes_the_best_predicted_rank_sums(data_dir):
     search, hw = _search(data_dir, "edgegpu_latency", 4.0, joint=False, queries=32)
     chosen = search.propose()
     candidates = search.last_candidates
-    assert len(chosen) == search.settings.top_k and len(candidates) > len(chosen)
+    assert len(chosen) == search.settings.loop.top_k and len(candidates) > len(chosen)
     acc = np.array([p[0] for _, p in candidates])
     metric = np.array([search.predicted_metrics(p)[0] for _, p in candidates])
     ok = metric <= 4.0 + 1e-9
@@ -296,7 +297,7 @@ def test_run_records_feasibility_and_the_report_reads_it(tmp_path, data_dir):
         config = load_config("configs/agnet_hw_nb201_ImageNet16-120.yaml",
                              ["optimizer", optimizer, "out_dir", str(tmp_path), "search.epochs", "24",
                               "hardware.constraints", "pixel3_latency <= 4",
-                              "search.agnet_retrain_epochs", "3"])
+                              "search.agnet.loop.retrain_epochs", "3"])
         outs.append(run_search(config, data_dir, progress="off").path)
     summary = json.loads((outs[0] / "summary.json").read_text())
     hw, queries = summary["hardware"], summary["queries"]
@@ -401,7 +402,8 @@ def test_metric_units_limit_scales_the_metric_target_and_unscales_predictions():
     out = torch.zeros(2, search.generator.config.output_dim)
     with torch.no_grad():
         pred_scaled = search.predictor(out)[:, 1].numpy()
-        reported = [search.predicted_metrics(p)[0] for p in search._predict(out)]
+        values = search.scorer.score(Candidates([], np.zeros((2, 0)), np.zeros((2, 0)), out))
+        reported = [search.predicted_metrics(p)[0] for p in values]
     np.testing.assert_allclose(reported, pred_scaled * 4.0, rtol=1e-6)
 
 
@@ -415,7 +417,7 @@ def test_metric_units_limit_needs_a_finite_nonzero_limit(constraints):
 
 
 def test_metric_units_must_be_known():
-    with pytest.raises(ValueError, match="metric_units must be one of 'scaled', 'raw', 'limit'"):
+    with pytest.raises(ValueError, match="hardware.metric_units must be one of 'scaled', 'raw', 'limit'"):
         hardware_settings(metric_units="ms")
 
 
@@ -442,12 +444,12 @@ def test_infeasible_order_setting_reaches_the_search_and_is_checked():
     for k, acc, ms in zip(get_codec("nasbench201").enumerate(), (50.0, 40.0, 30.0), (9.0, 5.0, 7.0)):
         search.observe(k, acc, ms)
     np.testing.assert_allclose(search._weights(), 1 / (0.03 + np.array([1, 0, 2])))
-    with pytest.raises(ValueError, match="infeasible_order must be 'accuracy' or 'accuracy\\+metric'"):
+    with pytest.raises(ValueError, match="infeasible_order must be one of 'accuracy', 'accuracy\\+metric'"):
         hardware_settings(infeasible_order="metric")
 
 
-@pytest.mark.parametrize("predictor_input", ["encoding", "generated+encoding"])
-def test_hardware_search_refuses_the_encoding_predictors(predictor_input):
-    with pytest.raises(ValueError, match="only predictor_input 'generated'.*search.agnet_predictor_input"):
-        HardwareAGNetSearch(get_codec("nasbench201"), hardware_settings(predictor_input=predictor_input),
+@pytest.mark.parametrize("scorer", ["encoding", "ranker", "xgb"])
+def test_hardware_search_refuses_the_other_scorers(scorer):
+    with pytest.raises(ValueError, match="only the spec scorer.*search.agnet.scorer"):
+        HardwareAGNetSearch(get_codec("nasbench201"), hardware_settings(scorer=scorer),
                             constraints=below(4.0), joint=False, condition=ONE_HOT)

@@ -207,7 +207,7 @@ def test_neighbourhood_is_the_table_part_of_the_one_edit_neighbourhood(api, orac
 # ------------------------------------------------------------------------------------------- AG-Net
 def test_candidate_filter_discards_cells_outside_the_table(oracle):
     state, cfg = load_generator("nasbench101", "default")
-    search = AGNetSearch(CODEC, AGNetSettings(retrain_epochs=1, max_chunks=3), generator_state=state,
+    search = AGNetSearch(CODEC, AGNetSettings.build(space="nasbench101", loop={"retrain_epochs": 1, "max_chunks": 3}), generator_state=state,
                          generator_config=cfg, seed=0, candidate_filter=oracle.__contains__)
     rng = np.random.default_rng(0)
     for row in rng.choice(len(oracle), 16, replace=False):
@@ -217,7 +217,7 @@ def test_candidate_filter_discards_cells_outside_the_table(oracle):
     assert proposed and all(arch in oracle for arch in proposed)
     assert all(arch in oracle for arch, _ in search.last_candidates)
     assert search.timings.filtered > 0  # most generated cells lie outside the 20,001
-    reject_all = AGNetSearch(CODEC, AGNetSettings(retrain_epochs=0, max_chunks=1), generator_state=state,
+    reject_all = AGNetSearch(CODEC, AGNetSettings.build(space="nasbench101", loop={"retrain_epochs": 0, "max_chunks": 1}), generator_state=state,
                              generator_config=cfg, seed=0, candidate_filter=lambda arch: False)
     reject_all.observe(proposed[0], 90.0)
     assert reject_all.propose() == [] and reject_all.timings.filtered > 0
@@ -227,11 +227,11 @@ def test_short_agnet_search_on_the_sub_benchmark(api, oracle):
     torch.manual_seed(0)
     np.random.seed(0)
     config = {"dataset": "cifar10-20k", "seed": 0,
-              "search": {"epochs": 64, "agnet_retrain_epochs": 15, "agnet_max_chunks": 4}}
+              "search": {"epochs": 64, "agnet": {"loop": {"max_chunks": 4}}}}
     opt = AGNet(config)
     counting = Counting(oracle)
     opt.adapt_search_space(NasBench101Space(), dataset_api={**api, "nb101_oracle": counting})
-    assert opt.search.candidate_filter is not None and opt.settings.retrain_epochs == 15
+    assert opt.search.candidate_filter is not None and opt.settings.loop.retrain_epochs == 15
     for epoch in range(64):
         before = counting.calls
         opt.new_epoch(epoch)
@@ -272,8 +272,8 @@ def test_full_pickle_route_records_test_accuracy(data_dir, tmp_path):
     (tmp_path / "data" / "nasbench101" / "nasbench_only108.pkl").symlink_to(
         data_dir / "nasbench101" / "nasbench_only108_30archs.pkl")
     config = load_config("configs/agnet_nb101_cifar10.yaml",
-                         ["out_dir", str(tmp_path / "runs"), "search.epochs", "24", "search.agnet_retrain_epochs", "2",
-                          "search.agnet_max_chunks", "2"])
+                         ["out_dir", str(tmp_path / "runs"), "search.epochs", "24", "search.agnet.loop.retrain_epochs", "2",
+                          "search.agnet.loop.max_chunks", "2"])
     out = run_search(config, tmp_path / "data", progress="off").path
     summary = json.loads((out / "summary.json").read_text())
     oracle = load_nb101_pickle_oracle(data_dir / "nasbench101" / "nasbench_only108_30archs.pkl")
@@ -292,8 +292,9 @@ def test_agnet_config_has_the_nb101_settings():
     for path in ("configs/agnet_nb101_cifar10.yaml", "configs/compare_nb101_20k.yaml"):
         config = load_config(path)
         settings = settings_from_config(config)
-        assert config["search_space"] == "nasbench101" and settings.retrain_epochs == 15
-        assert (settings.num_init, settings.top_k, settings.num_candidates, settings.batch_size) == (16, 16, 100, 16)
+        loop = settings.loop
+        assert config["search_space"] == "nasbench101" and loop.retrain_epochs == 15
+        assert (loop.num_init, loop.top_k, loop.num_candidates, loop.batch_size) == (16, 16, 100, 16)
     assert load_config("configs/agnet_nb101_cifar10.yaml")["dataset"] == "cifar10"
 
 

@@ -28,8 +28,8 @@ pytestmark = pytest.mark.skipif(
 
 QUERIES = 24
 # AG-Net shrunk so that 24 queries take seconds: 8 random, then two batches of 8
-AGNET_SMALL = {"agnet_num_init": 8, "agnet_top_k": 8, "agnet_num_candidates": 20, "agnet_retrain_epochs": 1,
-               "agnet_chunk_size": 50, "agnet_max_chunks": 2}
+AGNET_SMALL = {"agnet": {"loop": {"num_init": 8, "top_k": 8, "num_candidates": 20, "retrain_epochs": 1,
+                                   "chunk_size": 50, "max_chunks": 2}}}
 # NASLib's bbo keys (NAS-Bench-Suite values, BANANAS shrunk to keep the test short)
 SEARCH = {"epochs": QUERIES, "checkpoint_freq": 5000, "fidelity": -1, "seed": 0, "sample_size": 10,
           "population_size": 12, "num_init": 10, "k": 10, "num_ensemble": 2, "predictor_type": "bananas",
@@ -113,13 +113,14 @@ def test_agnet_is_a_naslib_metaoptimizer(nl):
     assert Metric is NASLibMetric
 
 
-@pytest.mark.parametrize("predictor_input", ["generated", "generated+encoding"])
-def test_agnet_through_naslib_trainer(nl, nb201, tmp_path, predictor_input):
+@pytest.mark.parametrize("name", ["agnet", "agnet_ranker", "agnet_xgb"])
+def test_agnet_through_naslib_trainer(nl, nb201, tmp_path, name):
     from naslib_agnet.experiments.registry import get_optimizer_factory
 
+    if name == "agnet_xgb":
+        pytest.importorskip("xgboost")
     config = make_config(tmp_path, "agnet")
-    config.search.agnet_predictor_input = predictor_input
-    optimizer = get_optimizer_factory("agnet")(config)
+    optimizer = get_optimizer_factory(name)(config)
     assert isinstance(optimizer, nl.MetaOptimizer)
     cfg, trajectory, result = run_trainer(nl, optimizer, config, nl.NB201(), nb201.api)
     check_errors(cfg, trajectory, result, "agnet", nb201.oracle)
@@ -129,8 +130,7 @@ def test_agnet_through_naslib_trainer(nl, nb201, tmp_path, predictor_input):
     assert type(optimizer.get_final_architecture()) is nl.NB201
     assert optimizer.search.timings.iterations >= 2  # AG-Net proposed (at least) two batches after 8 random
     assert optimizer.random_fallbacks == 0
-    assert (optimizer.search.ranker is not None) == (predictor_input == "generated+encoding")
-    assert (optimizer.search.timings.rank_fit > 0) == (predictor_input == "generated+encoding")
+    assert optimizer.search.settings.scorer == {"agnet": "spec", "agnet_ranker": "ranker", "agnet_xgb": "xgb"}[name]
 
 
 @pytest.mark.parametrize("name, cls", [("re", "RegularizedEvolution"), ("ls", "LocalSearch"), ("bananas", "Bananas")])
@@ -218,16 +218,16 @@ def test_naslib_config_parser_takes_agnet_overrides_after_add_agnet_defaults(nl,
              "out_dir": str(tmp_path / "run"), "config_id": 0, "search": {"epochs": 20, "checkpoint_freq": 5000}}
     mine = tmp_path / "mine.yaml"
     mine.write_text(yaml.safe_dump(plain))
-    args = utils.parse_args(args=["--config-file", str(mine), "search.agnet_top_k", "8"])
-    with pytest.raises(KeyError, match="agnet_top_k"):
+    args = utils.parse_args(args=["--config-file", str(mine), "search.agnet.loop.top_k", "8"])
+    with pytest.raises(KeyError, match="search.agnet"):
         utils.get_config_from_args(args, config_type="bbo-bs")
     completed = tmp_path / "mine_agnet.yaml"
     completed.write_text(add_agnet_defaults(utils.load_config(str(mine))).dump())
-    args = utils.parse_args(args=["--config-file", str(completed), "search.agnet_top_k", "8",
-                                  "search.agnet_lr", "0.0005"])
+    args = utils.parse_args(args=["--config-file", str(completed), "search.agnet.loop.top_k", "8",
+                                  "search.agnet.loop.lr", "0.0005"])
     config = utils.get_config_from_args(args, config_type="bbo-bs")
     settings = AGNet(config).settings
-    assert (settings.top_k, settings.lr, settings.num_init) == (8, 0.0005, 16)
+    assert (settings.loop.top_k, settings.loop.lr, settings.loop.num_init) == (8, 0.0005, 16)
 
 
 def test_compare_baselines_naslib_announces_the_patches_once(data_dir, tmp_path):

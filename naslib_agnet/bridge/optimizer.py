@@ -10,77 +10,129 @@ One NASLib epoch is one query: the first ``agnet_num_init`` epochs evaluate rand
 architectures; after that AG-Net proposes a batch of ``agnet_top_k`` architectures,
 and each ``new_epoch`` evaluates the next one of the batch.
 
-Config keys (all under ``search:``, all optional): ``agnet_<setting>`` for every field
-of :class:`~naslib_agnet.search.AGNetSettings`, ``agnet_pretrained`` (``default`` for
-the shipped weights, ``none`` for a randomly initialised generator, or a path), and
-``seed`` (or the top-level ``seed``).
+Config keys: the ``search.agnet`` tree of :mod:`naslib_agnet.search.settings` (``pretrained``:
+``default`` for the shipped weights, ``none`` for a randomly initialised generator, or a path;
+``scorer``; ``loop``; one section per scorer; ``hardware``), and ``seed`` (or the top-level
+``seed``). The variants (``agnet_xgb``, ``agnet_wo_lso``, ...) are this class with a preset
+(:data:`VARIANTS`).
 """
 from __future__ import annotations
 
 import logging
 from pathlib import Path
-from dataclasses import fields
 from typing import Any
 
 import torch
 
-from ..search import AGNetSearch, AGNetSettings, HardwareAGNetSearch
+from ..search import AGNetSearch, HardwareAGNetSearch
+from ..search.settings import AGNetSettings, config_defaults, settings_from_tree
 from ..spaces import get_codec
 from ..weights import generator_fingerprint, load_generator
 from .blackbox import BlackBoxOptimizer, _get
 
 logger = logging.getLogger(__name__)
 
-CONFIG_PREFIX = "agnet_"
+SECTION = "agnet"  #: the config section under ``search``
 MAX_RANDOM_TRIES = 10_000
 
 
-def settings_from_config(config) -> AGNetSettings:
-    """Read ``search.agnet_<name>`` keys of a NASLib-style config into :class:`AGNetSettings`."""
+def _plain(node) -> Any:
+    """A config node (dict, fvcore CfgNode, namespace) as plain dicts."""
+    if node is None:
+        return None
+    if isinstance(node, dict):
+        return {k: _plain(v) for k, v in node.items()}
+    if hasattr(node, "__dict__") and not isinstance(node, (str, int, float, bool)):
+        return {k: _plain(v) for k, v in vars(node).items()}
+    return node
+
+
+def agnet_tree(config) -> dict[str, Any]:
+    """The config's ``search.agnet`` mapping (empty when absent)."""
+    return _plain(_get(_get(config, "search"), SECTION)) or {}
+
+
+def settings_from_config(config, preset: dict[str, Any] | None = None, space: str | None = None) -> AGNetSettings:
+    """:class:`AGNetSettings` from a NASLib-style config's ``search.agnet`` tree, for its search space and
+    (under ``hardware.constraints``) the hardware-aware search; ``preset``: a variant's values, which
+    fill the tree's nulls (a conflicting value is an error); ``space``: the search space's name when the
+    config does not say it (``search_space``)."""
     search = _get(config, "search")
-    known = {CONFIG_PREFIX + f.name for f in fields(AGNetSettings)} | {CONFIG_PREFIX + "pretrained"}
     present = search.keys() if isinstance(search, dict) else vars(search) if search is not None else ()
-    unknown = sorted(k for k in present if k.startswith(CONFIG_PREFIX) and k not in known)
-    if unknown:
-        raise ValueError(f"unknown AG-Net config key(s) search.{', search.'.join(unknown)}; "
-                         f"known keys: {sorted(known)}")
-    values = {}
-    for f in fields(AGNetSettings):
-        key = CONFIG_PREFIX + f.name
-        if key in present:
-            values[f.name] = _get(search, key)
-    return AGNetSettings.from_mapping(values)
+    from ..search.settings import legacy_hint
+
+    legacy = [legacy_hint(k) for k in present if legacy_hint(k)]
+    if legacy:
+        raise ValueError("; ".join(legacy) + " (AG-Net's settings nest under search.agnet since 0.4; "
+                         "see docs/variants.md)")
+    tree = agnet_tree(config)
+    for key, value in (preset or {}).items():
+        *parents, leaf = key.split(".")
+        node = tree
+        for part in parents:
+            if not isinstance(node.get(part), dict):
+                node[part] = {}
+            node = node[part]
+        if node.get(leaf) is not None and node[leaf] != value:
+            raise ValueError(f"search.agnet.{key} is {node[leaf]!r}, but this optimizer is AG-Net with {key} "
+                             f"{value!r}: use optimizer agnet to choose {key} freely")
+        node[leaf] = value
+    hardware = _hardware_mode(config)
+    space = space or _get(config, "search_space")
+    return settings_from_tree({k: v for k, v in tree.items() if k != "pretrained"}, space=space, hardware=hardware)
+
+
+def _hardware_mode(config) -> bool:
+    """True when the config names constraints or objectives (the hardware-aware search)."""
+    if not isinstance(config, dict) or config.get("hardware") is None:
+        return False
+    from ..experiments.config import hardware_section
+
+    section = hardware_section(config)
+    return section is not None and bool(section["constraints"] or section["objectives"])
 
 
 def add_agnet_defaults(config, optimizer: type | None = None):
-    """Add every ``search.agnet_*`` key that a NASLib config (fvcore ``CfgNode`` or dict) lacks, at its
-    default; returns the config (changed in place). NASLib's ``get_config_from_args`` accepts a
-    ``KEY VALUE`` override only for a key the config file lists, with a value of the listed type:
-    write the completed config to a file and give NASLib that one (docs/naslib.md §2)::
+    """Add the ``search.agnet`` keys that a NASLib config (fvcore ``CfgNode`` or dict) lacks, at their
+    defaults; returns the config (changed in place). NASLib's ``get_config_from_args`` accepts a
+    ``KEY VALUE`` override only for a key the config file lists: write the completed config to a
+    file and give NASLib that one (docs/naslib.md §2)::
 
         cfg = add_agnet_defaults(naslib.utils.load_config("my_bbo.yaml"))
         Path("my_bbo_agnet.yaml").write_text(cfg.dump())
     """
-    defaults = (optimizer or AGNet).config_defaults()
+    defaults = (optimizer or AGNet).config_defaults()[SECTION]
     search = _get(config, "search")
     if search is None:
         search = type(config)() if not isinstance(config, dict) else {}
         config["search"] = search
-    for key, value in defaults.items():
-        if key.startswith(CONFIG_PREFIX) and key not in search:
-            search[key] = value
+    make = type(search) if not isinstance(search, dict) or type(search) is not dict else dict
+
+    def fill(node, values):
+        for key, value in values.items():
+            if isinstance(value, dict):
+                if key not in node or node[key] is None:
+                    node[key] = make()
+                fill(node[key], value)
+            elif key not in node:
+                node[key] = value
+
+    if SECTION not in search or search[SECTION] is None:
+        search[SECTION] = make()
+    fill(search[SECTION], defaults)
     return config
 
 
 class _Checkpoint(torch.nn.Module):
-    """The small module handed to NASLib's checkpointer: the current generator and predictor.
-    (The ranker of ``predictor_input="generated+encoding"`` is refitted from the observations
-    every iteration, so it holds no state worth saving.)"""
+    """The small module handed to NASLib's checkpointer: the current generator and the scorer's
+    jointly trained modules (models fitted apart, such as the ranker or XGB, are refitted from the
+    observations every iteration, so they hold no state worth saving)."""
 
     def __init__(self, search: AGNetSearch):
         super().__init__()
         self.generator = search.generator
-        self.predictor = search.predictor
+        for name, module in search.scorer.modules().items():
+            self.add_module(name, module)
 
 
 class AGNet(BlackBoxOptimizer):
@@ -94,25 +146,48 @@ class AGNet(BlackBoxOptimizer):
     """
 
     joint = False  #: hardware-aware search only: also minimise the metric (Joint=1)
-    CONFIG_DEFAULTS = {**{CONFIG_PREFIX + f.name: f.default for f in fields(AGNetSettings)},
-                       CONFIG_PREFIX + "pretrained": "default"}
+    CONFIG_DEFAULTS = {SECTION: config_defaults()}
+    #: a variant's settings, ``{"scorer": "xgb"}`` or ``{"loop.weighting": "uniform"}``: they fill the
+    #: config's nulls, and a config that sets one of them otherwise is refused
+    PRESET: dict[str, Any] = {}
+    #: one line for ``naslib-agnet optimizers`` and docs/variants.md
+    SUMMARY = "AG-Net as in the paper (spec scorer, rank-weighted retraining)"
 
     @classmethod
     def check_config(cls, config) -> None:
         """ValueError for AG-Net settings it cannot run with (names and types, ranges, the weights file)."""
-        settings_from_config(config)
-        cls._check_hardware(config)
-        pretrained = str(_get(_get(config, "search"), CONFIG_PREFIX + "pretrained", "default"))
+        settings = settings_from_config(config, cls.PRESET)
+        cls._check_hardware(config, settings)
+        pretrained = cls._pretrained(config)
         if pretrained.lower() not in ("default", "none") and not Path(pretrained).expanduser().is_file():
             raise ValueError(f"search.agnet_pretrained {pretrained!r} is not a file; give 'default' (the shipped "
                              "generator), 'none' (random initialisation) or the path of a weights file made by "
                              "'naslib-agnet pretrain'")
 
     @classmethod
-    def _check_hardware(cls, config) -> None:
+    def identity_settings(cls, config) -> dict[str, Any]:
+        """``search.agnet`` as this optimizer resolves it (nulls filled, only the chosen scorer's section,
+        the hardware objective only under constraints): what a run's identity records, so a run made with
+        a default equals one that spelled the default out."""
+        settings = settings_from_config(config, cls.PRESET)
+        resolved = settings.to_dict()
+        if not _hardware_mode(config):
+            resolved.pop("hardware")
+        return {SECTION: {"pretrained": cls._pretrained(config), **resolved}}
+
+    @classmethod
+    def _pretrained(cls, config) -> str:
+        value = agnet_tree(config).get("pretrained")
+        return "default" if value is None else str(value)
+
+    @classmethod
+    def _check_hardware(cls, config, settings: AGNetSettings) -> None:
         from ..experiments.config import hardware_section
 
         section = hardware_section(config) if isinstance(config, dict) else None
+        if section is not None and settings.scorer != "spec":
+            raise ValueError(f"the hardware-aware search (hardware.constraints) runs with the spec scorer only; "
+                             f"this config asks for scorer {settings.scorer!r} (optimizer {cls.__name__})")
         if section is not None and not section["constraints"] and not cls.joint:
             raise ValueError("optimizer agnet (Joint=0) searches for accuracy under constraints, and "
                              "hardware.constraints is empty: add one (e.g. \"edgegpu_latency <= 4\"), or use "
@@ -121,14 +196,14 @@ class AGNet(BlackBoxOptimizer):
     @classmethod
     def fingerprint(cls, config) -> dict[str, Any]:
         """The SHA-256 prefix of the generator weights the search starts from (``None``: random init)."""
-        pretrained = str(_get(_get(config, "search"), CONFIG_PREFIX + "pretrained", "default"))
+        pretrained = cls._pretrained(config)
         return {"generator_sha256": generator_fingerprint(_get(config, "search_space"), pretrained)}
 
     def __init__(self, config):
         super().__init__(config)
         self.seed = int(_get(self.search_config, "seed", _get(config, "seed", 0)))
-        self.settings = settings_from_config(config)
-        self.pretrained = str(_get(self.search_config, CONFIG_PREFIX + "pretrained", "default"))
+        self.settings = settings_from_config(config, self.PRESET)
+        self.pretrained = self._pretrained(config)
         self.queue: list = []  # graphs proposed by AG-Net, evaluated one per epoch
         self.search: AGNetSearch | None = None
         self.hardware = None
@@ -138,6 +213,7 @@ class AGNet(BlackBoxOptimizer):
     def adapt_search_space(self, search_space, scope=None, dataset_api=None):
         super().adapt_search_space(search_space, scope=scope, dataset_api=dataset_api)
         codec = get_codec(search_space.get_type())
+        self.settings = settings_from_config(self.config, self.PRESET, space=codec.name)  # the space's spec values
         state, gen_config = load_generator(codec.name, self.pretrained)
         self.generator_fingerprint = generator_fingerprint(codec.name, self.pretrained)
         self.hardware = dataset_api.get("hardware") if isinstance(dataset_api, dict) else None
@@ -166,7 +242,7 @@ class AGNet(BlackBoxOptimizer):
     def new_epoch(self, epoch):
         if self.search is None:
             raise RuntimeError("call adapt_search_space(search_space, dataset_api=...) before new_epoch")
-        if len(self.history) < self.settings.num_init:
+        if len(self.history) < self.settings.loop.num_init:
             arch = self._random_unseen()
         else:
             if not self.queue:
@@ -206,8 +282,8 @@ class AGNet(BlackBoxOptimizer):
                 task = f", {self.hardware.constraint_text()}" if self.hardware is not None else ""
                 logger.warning("AG-Net (seed %d%s) found no new valid candidate in %d latent draws; evaluating a "
                                "random architecture instead (said once per run; the run's last line gives the count)",
-                               self.seed, task, self.settings.chunk_size * self.settings.max_chunks
-                               * (self.settings.max_chunks + 1) // 2)
+                               self.seed, task, self.settings.loop.chunk_size * self.settings.loop.max_chunks
+                               * (self.settings.loop.max_chunks + 1) // 2)
             batch.append(self._random_unseen())
         return batch
 
@@ -227,3 +303,24 @@ class AGNetJoint(AGNet):
     rank sums of accuracy and metric, infeasible points penalised. Needs a ``hardware:`` metric."""
 
     joint = True
+
+
+def _variant(name: str, preset: dict[str, Any], summary: str) -> type[AGNet]:
+    return type(name, (AGNet,), {"PRESET": preset, "SUMMARY": summary, "__doc__": f"AG-Net variant: {summary}.",
+                                 "__module__": __name__})
+
+
+#: the named variants: ``optimizer: NAME`` is AG-Net with the preset (docs/variants.md)
+VARIANTS: dict[str, type[AGNet]] = {
+    "agnet_ranker": _variant("AGNetRanker", {"scorer": "ranker"},
+                             "spec training; an MLP ensemble on encodings ranks the candidates (Thompson sampling)"),
+    "agnet_xgb": _variant("AGNetXGB", {"scorer": "xgb"}, "the paper's XGB variant (spec §6)"),
+    "agnet_xgb_ranking": _variant("AGNetXGBRanking", {"scorer": "xgb_ranking"},
+                                  "the paper's XGB + ranking variant, the rank loss reaching the generator (spec §6)"),
+    "agnet_wo_lso": _variant("AGNetWithoutLSO", {"loop.weighting": "uniform"},
+                             "ablation w/o LSO: equal weights over all evaluated architectures (spec §9)"),
+    "agnet_wo_backprop": _variant("AGNetWithoutBackprop", {"scorer": "encoding"},
+                                  "ablation w/o backprop: the predictor reads discrete encodings (spec §9)"),
+}
+for _name, _cls in VARIANTS.items():
+    globals()[_cls.__name__] = _cls

@@ -63,7 +63,7 @@ def cmd_search(args: argparse.Namespace) -> int:
 
     baselines = getattr(args, "baselines", "builtin")
     config = load_config(args.config_file, args.opts, baselines=baselines)
-    if args.command == "search" and config["optimizer"] not in ("agnet", "agnet_joint"):
+    if args.command == "search" and not str(config["optimizer"]).startswith("agnet"):
         raise ConfigError(f"'search' runs AG-Net, but the config says optimizer: {config['optimizer']}; "
                           "use 'naslib-agnet run' for other optimizers")
     from ..experiments.runner import run_search

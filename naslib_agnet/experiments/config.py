@@ -74,7 +74,7 @@ def default_config(optimizers: Iterable[str] = (), baselines: str = "builtin") -
     """The full default config: the run's keys, the hardware section and the ``search.*`` keys of
     every built-in optimizer and of ``optimizers`` (plugins)."""
     config = copy.deepcopy(RUN_DEFAULTS)
-    config["search"].update(optimizer_search_defaults(optimizers, baselines))
+    config["search"].update(copy.deepcopy(optimizer_search_defaults(optimizers, baselines)))  # nested defaults: never shared
     config["hardware"] = dict(HARDWARE_DEFAULTS)
     return config
 
@@ -198,6 +198,13 @@ def _unknown_key(name: str, node: dict, source: str) -> ConfigError:
                            "write 'constraints: edgegpu_latency <= 4' in the file, or the override "
                            "hardware.constraints \"edgegpu_latency <= 4\" (several: comma-separated; a floor: "
                            "'robust_acc >= 40')")
+    if name.startswith("search.agnet_"):
+        from ..search.settings import legacy_hint
+
+        hint = legacy_hint(name.split(".", 1)[1])
+        if hint:
+            return ConfigError(f"{source}: {hint} (AG-Net's settings nest under search.agnet since 0.4: "
+                               "docs/variants.md)")
     known = sorted(node)
     close = difflib.get_close_matches(name.rsplit(".", 1)[-1], known, n=1)
     hint = f" (did you mean {close[0]!r}?)" if close else ""
@@ -259,18 +266,19 @@ def override_pairs(overrides: list[str]) -> list[tuple[str, str]]:
 
 
 def apply_overrides(config: dict[str, Any], overrides: list[str]) -> None:
-    """NASLib's ``KEY VALUE`` pairs: ``seed 3``, ``dataset cifar100``, ``search.epochs 96`` (one dot at most)."""
+    """NASLib's ``KEY VALUE`` pairs: ``seed 3``, ``dataset cifar100``, ``search.epochs 96``,
+    ``search.agnet.loop.lr 0.0005`` (dots walk into sections, as NASLib's ``merge_from_list``)."""
     for key, raw in override_pairs(overrides):
         parts = key.split(".")
-        if len(parts) > 2 or not all(parts):
-            raise ConfigError(f"override key {key!r}: use KEY or SECTION.KEY (one dot at most), "
-                              "e.g. 'seed 3' or 'search.epochs 96'")
+        if not all(parts):
+            raise ConfigError(f"override key {key!r}: use KEY or SECTION.KEY, e.g. 'seed 3' or 'search.epochs 96'")
         node = config
-        if len(parts) == 2:
-            if not isinstance(config.get(parts[0]), dict):
-                raise ConfigError(f"override key {key!r}: there is no section {parts[0]!r} "
-                                  f"(sections: {sorted(k for k, v in config.items() if isinstance(v, dict))})")
-            node = config[parts[0]]
+        for depth, part in enumerate(parts[:-1]):
+            if not isinstance(node.get(part), dict):
+                where = ".".join(parts[:depth]) or "the config"
+                raise ConfigError(f"override key {key!r}: there is no section {'.'.join(parts[:depth + 1])!r} "
+                                  f"(sections of {where}: {sorted(k for k, v in node.items() if isinstance(v, dict))})")
+            node = node[part]
         leaf = parts[-1]
         if leaf not in node or isinstance(node[leaf], dict):
             raise _unknown_key(key, {k: v for k, v in node.items() if not isinstance(v, dict)}, "override")
@@ -297,6 +305,11 @@ def run_identity(config: dict[str, Any], baselines: str = "builtin") -> dict[str
         NOT_IDENTITY["search"])
     identity = {k: copy.deepcopy(v) for k, v in config.items() if k not in (*NOT_IDENTITY[""], "search")}
     identity["search"] = {k: v for k, v in config["search"].items() if k in keys}
+    from .registry import get_optimizer_factory
+
+    resolve = getattr(get_optimizer_factory(config["optimizer"], "builtin"), "identity_settings", None)
+    if resolve is not None:  # the settings the optimizer will run with, defaults resolved (AG-Net: search.agnet)
+        identity["search"].update(resolve(config))
     section = hardware_section(config)
     identity["hardware"] = None if section is None else {
         "table": section["table"], "constraints": [str(c) for c in section["constraints"]],

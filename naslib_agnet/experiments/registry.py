@@ -32,6 +32,11 @@ from .config import ConfigError
 ENTRY_POINT_GROUP = "naslib_agnet.optimizers"
 #: the built-in optimizers: name -> "module:Class"
 BUILTIN = {"agnet": "naslib_agnet.bridge.optimizer:AGNet", "agnet_joint": "naslib_agnet.bridge.optimizer:AGNetJoint",
+           "agnet_ranker": "naslib_agnet.bridge.optimizer:AGNetRanker",
+           "agnet_xgb": "naslib_agnet.bridge.optimizer:AGNetXGB",
+           "agnet_xgb_ranking": "naslib_agnet.bridge.optimizer:AGNetXGBRanking",
+           "agnet_wo_lso": "naslib_agnet.bridge.optimizer:AGNetWithoutLSO",
+           "agnet_wo_backprop": "naslib_agnet.bridge.optimizer:AGNetWithoutBackprop",
            "rs": "naslib_agnet.baselines.rs:RandomSearch", "re": "naslib_agnet.baselines.re:RegularizedEvolution",
            "ls": "naslib_agnet.baselines.ls:LocalSearch", "bananas": "naslib_agnet.baselines.bananas:Bananas",
            "npenas": "naslib_agnet.baselines.npenas:Npenas"}

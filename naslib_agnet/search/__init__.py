@@ -5,8 +5,9 @@ arithmetic of :mod:`.multiobjective` (constraints, Pareto fronts, hypervolume) i
 e.g. for ``naslib-agnet report``."""
 import importlib
 
-_LAZY = {"AGNetSearch": ".agnet", "AGNetSettings": ".agnet", "SearchTimings": ".agnet",
-         "HARDWARE_SETTINGS": ".hardware", "HardwareAGNetSearch": ".hardware", "hardware_settings": ".hardware"}
+_LAZY = {"AGNetSearch": ".agnet", "SearchTimings": ".agnet", "AGNetSettings": ".settings", "LoopSettings": ".settings",
+         "HardwareSettings": ".settings", "HARDWARE_LOOP": ".settings", "settings_from_tree": ".settings",
+         "HardwareAGNetSearch": ".hardware", "hardware_settings": ".hardware"}
 
 __all__ = list(_LAZY)
 

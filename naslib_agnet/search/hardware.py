@@ -37,18 +37,30 @@ import numpy as np
 import torch
 
 from ..benchmarks.constraints import Constraint, Objective, metric_names, metric_signs, parse_objectives
-from ..model import ConditionedMLPPredictor, GeneratorConfig, reconstruction_loss
+from ..model import ConditionedMLPPredictor, GeneratorConfig
 from ..spaces import ArchKey, Codec
-from .agnet import AGNetSearch, AGNetSettings
+from .agnet import AGNetSearch
 from .multiobjective import feasible, hardware_rank_weights, rank_sum_order
+from .scorers import Candidates, Scorer, ScorerContext
+from .scorers.spec import SpecSettings
+from .settings import AGNetSettings
 
-#: spec §7 settings that differ from the NB201 defaults (alpha, optimiser, candidate chunks 500..2,500)
-HARDWARE_SETTINGS = {"alpha": 0.95, "lr": 2e-4, "weight_decay": 1e-4, "chunk_size": 500, "max_chunks": 5}
 
+def hardware_settings(scorer: str = "spec", **values: Any) -> AGNetSettings:
+    """:class:`AGNetSettings` with the spec's hardware-aware values (§7), then ``values``: names of
+    :class:`~.settings.LoopSettings` or :class:`~.settings.HardwareSettings` fields (e.g. ``lr``,
+    ``metric_units``)."""
+    from dataclasses import fields
 
-def hardware_settings(**overrides: Any) -> AGNetSettings:
-    """:class:`AGNetSettings` with the spec's hardware-aware values (§7), then ``overrides``."""
-    return AGNetSettings.from_mapping({**HARDWARE_SETTINGS, **overrides})
+    from .settings import HardwareSettings, LoopSettings
+
+    hw_names = {f.name for f in fields(HardwareSettings)}
+    unknown = set(values) - hw_names - {f.name for f in fields(LoopSettings)}
+    if unknown:
+        raise ValueError(f"unknown hardware-aware setting(s) {sorted(unknown)}")
+    return AGNetSettings.build(scorer=scorer, hardware=True,
+                               loop={k: v for k, v in values.items() if k not in hw_names},
+                               hardware_settings={k: v for k, v in values.items() if k in hw_names})
 
 
 def _normalised(term: torch.Tensor) -> torch.Tensor:
@@ -88,14 +100,14 @@ class HardwareAGNetSearch(AGNetSearch):
         #: per metric column: an objective of Joint=1 (Joint=0 ranks by accuracy alone)
         self.objective_mask = np.asarray([self.joint and any(o.metric == n for o in self.objectives)
                                           for n in self.metric_names])
-        units = settings.metric_units
+        units = settings.hardware.metric_units
         if units == "limit" and not (np.isfinite(self.oriented_limits).all() and (self.oriented_limits != 0).all()):
             raise ValueError("metric_units 'limit' (config key search.agnet_metric_units) regresses value / |limit| "
                              "and needs a finite non-zero limit on every metric; use metric_units 'scaled' (the "
                              "default, independent of the metric's units and offset)")
-        if settings.predictor_input != "generated":
-            raise ValueError(f"the hardware-aware search supports only predictor_input 'generated' (config key "
-                             f"search.agnet_predictor_input), got {settings.predictor_input!r}")
+        if settings.scorer != "spec":
+            raise ValueError(f"the hardware-aware search supports only the spec scorer (search.agnet.scorer spec, "
+                             f"optimizers agnet and agnet_joint), got {settings.scorer!r}")
         self.condition = torch.as_tensor(np.asarray(condition, dtype=np.float32))
         self.metrics: list[np.ndarray] = []  # per observation: the raw values, one per metric column
         m = len(self.metric_names)
@@ -104,9 +116,8 @@ class HardwareAGNetSearch(AGNetSearch):
         super().__init__(codec, settings, generator_state=generator_state,
                          generator_config=generator_config, seed=seed)
 
-    def _make_predictor(self, cfg: GeneratorConfig) -> torch.nn.Module:
-        return ConditionedMLPPredictor(cfg.output_dim, self.condition, hidden_layers=self.settings.predictor_layers,
-                                       outputs=1 + len(self.metric_names))
+    def _make_scorer(self, context: ScorerContext) -> Scorer:
+        return ConditionedScorer(self.settings.scorer_settings, context, self.condition, 1 + len(self.metric_names))
 
     # ----------------------------------------------------------------------------- tell
     def observe(self, arch: ArchKey, score: float, metrics=float("nan")) -> None:
@@ -138,7 +149,7 @@ class HardwareAGNetSearch(AGNetSearch):
     # --------------------------------------------------------------------- units of the targets
     def _fit_units(self, oriented: np.ndarray) -> None:
         """The centre and spread of each metric column's target (see the module docstring)."""
-        units, limits = self.settings.metric_units, self.oriented_limits
+        units, limits = self.settings.hardware.metric_units, self.oriented_limits
         m = len(self.metric_names)
         if units == "raw":
             self._center, self._spread = np.zeros(m), np.ones(m)
@@ -165,33 +176,36 @@ class HardwareAGNetSearch(AGNetSearch):
 
     # ------------------------------------------------------------------------ the hooks
     def _weights(self) -> np.ndarray:
-        s = self.settings
+        if self.settings.loop.weighting == "uniform":
+            return super()._weights()
+        s, hw = self.settings.loop, self.settings.hardware
         oriented = self._oriented()
-        if s.metric_units == "scaled":  # violations of several constraints weigh alike in spreads
+        if hw.metric_units == "scaled":  # violations of several constraints weigh alike in spreads
             self._fit_units(oriented)
             oriented, limits = (oriented - self._center) / self._spread, self._limits_in_target_units()
         else:
             limits = self.oriented_limits
         return hardware_rank_weights(self.scores, oriented, limits, self.objective_mask, k=s.weight_factor,
-                                     penalty=s.infeasible_penalty,
-                                     infeasible_metric_rank=s.infeasible_order == "accuracy+metric")
+                                     penalty=hw.infeasible_penalty,
+                                     infeasible_metric_rank=hw.infeasible_order == "accuracy+metric")
 
     def _targets(self) -> np.ndarray:
         oriented = self._oriented()
         self._fit_units(oriented)
-        acc = np.asarray(self.scores, dtype=np.float32) * self.settings.score_scale  # as AGNetSearch
+        acc = np.asarray(self.scores, dtype=np.float32) * self.settings.scorer_settings.score_scale  # as the spec scorer
         metric = ((oriented - self._center) / self._spread).astype(np.float32)
         return np.concatenate([acc[:, None], metric], axis=1)
 
-    def _objective(self, targets: np.ndarray, weights: np.ndarray):
-        alpha, lam = self.settings.alpha, self.settings.metric_weight
+    def _objective(self, nodes: np.ndarray, edges: np.ndarray, targets: np.ndarray, weights: np.ndarray):
+        alpha, lam = self.settings.loop.alpha, self.settings.hardware.metric_weight
         acc_t = torch.from_numpy(np.ascontiguousarray(targets[:, 0]))
         known = torch.from_numpy(np.isfinite(targets[:, 1:]))
         metric_t = torch.from_numpy(np.nan_to_num(targets[:, 1:], nan=0.0))
         w = torch.from_numpy(weights)
+        predictor = self.scorer.predictor
 
         def objective(out: torch.Tensor, recon: torch.Tensor) -> torch.Tensor:
-            pred = self.predictor(out)
+            pred = predictor(out)
             acc_term = _normalised((pred[:, 0] - acc_t) ** 2)
             metric_terms = torch.where(known, _normalised((pred[:, 1:] - metric_t) ** 2), torch.zeros(()))
             metric_term = metric_terms.mean(dim=1)
@@ -200,36 +214,42 @@ class HardwareAGNetSearch(AGNetSearch):
 
         return objective
 
-    def _train_step(self, z: torch.Tensor, nodes: np.ndarray, edges: np.ndarray,
-                    targets: np.ndarray, weights: np.ndarray) -> None:
-        objective = self._objective(targets, weights)
-        self.optimizer.zero_grad(set_to_none=False)
-        if self.settings.engine == "numpy":
-            from ..model.fast_backprop import objective_loss_and_grad
-
-            objective_loss_and_grad(self.generator, z.numpy(), nodes, edges, objective)
-        else:
-            out = self.generator(z)
-            recon = reconstruction_loss(out, torch.from_numpy(nodes), torch.from_numpy(edges),
-                                        self.generator.config)
-            objective(out, recon).backward()
-        self.optimizer.step()
-
-    def _predict(self, out: torch.Tensor) -> list[Any]:
-        """Per candidate: (accuracy in %, metric values in the target units, one per column)."""
-        pred = self.predictor(out).numpy().astype(np.float64)
-        return [(row[0] / self.settings.score_scale, row[1:]) for row in pred]
-
     def predicted_metrics(self, prediction) -> np.ndarray:
-        """A :meth:`_predict` entry's metric values back in the table's units and directions."""
+        """A candidate value's metric values (:class:`ConditionedScorer`) back in the table's units and directions."""
         return (np.asarray(prediction[1]) * self._spread + self._center) * self._signs
 
     def _select(self, candidates: list[tuple[ArchKey, Any]], num: int) -> list[ArchKey]:
         if not candidates:
             return []
+        hw = self.settings.hardware
         acc = np.asarray([p[0] for _, p in candidates], dtype=np.float64)
         metric = np.asarray([p[1] for _, p in candidates], dtype=np.float64).reshape(len(candidates), -1)
         order = rank_sum_order(acc, metric, self._limits_in_target_units(), self.objective_mask,
-                               self.settings.infeasible_penalty,
-                               infeasible_metric_rank=self.settings.infeasible_order == "accuracy+metric")
+                               hw.infeasible_penalty, infeasible_metric_rank=hw.infeasible_order == "accuracy+metric")
         return [candidates[i][0] for i in order[:num]]
+
+
+class ConditionedScorer(Scorer):
+    """The hardware-aware spec scorer (spec §3.2, §7): the conditioned predictor on the generator
+    output, one output for accuracy and one per metric; its loss is the search's (:meth:`HardwareAGNetSearch._objective`).
+    A candidate's value is (accuracy in %, metric values in the target units)."""
+
+    name = "spec"
+    Settings = SpecSettings
+    reads_outputs = True
+
+    def __init__(self, settings: SpecSettings, context: ScorerContext, condition: torch.Tensor, outputs: int):
+        super().__init__(settings, context)
+        self.predictor = ConditionedMLPPredictor(context.output_dim, condition, hidden_layers=settings.predictor_layers,
+                                                 outputs=outputs)
+
+    def parameters(self) -> list[torch.nn.Parameter]:
+        return list(self.predictor.parameters())
+
+    def modules(self) -> dict[str, torch.nn.Module]:
+        return {"predictor": self.predictor}
+
+    def score(self, cands: Candidates) -> list[Any]:
+        with torch.no_grad():
+            pred = self.predictor(cands.outputs).numpy().astype(np.float64)
+        return [(row[0] / self.settings.score_scale, row[1:]) for row in pred]

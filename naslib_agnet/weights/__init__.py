@@ -64,7 +64,7 @@ def load_generator(search_space: str, pretrained: str = "default") -> tuple[dict
     if pretrained.lower() == "default" and not path.is_file():
         raise FileNotFoundError(f"no shipped generator for search space {search_space!r} ({path} is missing); "
                                 "pretrain one with 'naslib-agnet pretrain --search-space "
-                                f"{search_space} --out FILE' and pass it as search.agnet_pretrained")
+                                f"{search_space} --out FILE' and pass it as search.agnet.pretrained")
     payload = read_weights_file(path)
     if payload["search_space"] != search_space:
         raise ValueError(f"{path} holds a generator for {payload['search_space']!r}, not {search_space!r}")

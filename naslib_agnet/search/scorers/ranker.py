@@ -1,0 +1,85 @@
+"""The ensemble ranker: the generator and its predictor train as in the spec; after each
+retraining an ensemble of small MLPs is fitted from scratch to the evaluated architectures'
+encodings (z-scored scores, squared error, full batch) and scores the candidates' encodings
+through an acquisition function shared with BANANAS (:func:`naslib_agnet.model.ensemble.acquisition_values`):
+one Thompson draw per candidate ("its"), the mean plus ``explore`` spreads ("ucb") or the mean."""
+from __future__ import annotations
+
+from dataclasses import dataclass
+from typing import Any
+
+import numpy as np
+import torch
+
+from ...model import MLPEnsemble
+from ...model.ensemble import acquisition_values
+from ...model.fast_backprop import single_thread_blas
+from ..settings import Settings, _choice, _positive
+from .base import Candidates, Observations, ScorerContext, discrete_encoding
+from .spec import SpecScorer
+
+ACQUISITIONS = ("mean", "ucb", "its")
+FULL_BATCH = 1 << 30  #: the ranker trains on all observations in one batch
+
+
+@dataclass
+class RankerSettings(Settings):
+    SECTION = "ranker"
+
+    predictor_layers: int = 4  #: the jointly trained predictor, as the spec scorer's
+    score_scale: float = 0.01
+    members: int = 5
+    layers: int = 2
+    width: int = 64
+    epochs: int = 200
+    lr: float = 0.01
+    acquisition: str = "its"
+    explore: float = 0.5  #: "ucb": spreads added to the mean
+
+    def validate(self) -> None:
+        _positive(self, "predictor_layers", "score_scale", "members", "layers", "width", "epochs", "lr")
+        _positive(self, "explore", strict=False)
+        _choice(self, "acquisition", ACQUISITIONS)
+
+
+class RankerScorer(SpecScorer):
+    """The spec's joint training; candidates scored by an MLP ensemble on their encodings."""
+
+    name = "ranker"
+    Settings = RankerSettings
+    reads_outputs = False
+    summary = "spec training; an MLP ensemble on encodings scores the candidates (acquisition: its/ucb/mean)"
+
+    def __init__(self, settings: RankerSettings, context: ScorerContext):
+        super().__init__(settings, context)
+        s = settings
+        self.ranker = MLPEnsemble(s.members, num_layers=s.layers, layer_width=s.width, lr=s.lr, epochs=s.epochs,
+                                  loss="mse", regularization=0.0, batch_size=FULL_BATCH)
+        self._scale = (0.0, 1.0)  # mean and std of the scores the ranker was fitted to
+        self._fitted_on = -1
+
+    def _seed(self) -> int:
+        """The seed of the fit and the draws: fixed by the search seed and the number of
+        observations, so a resumed run repeats them."""
+        return (self.context.seed * 1_000_003 + self._fitted_on) % (1 << 63)
+
+    def fit(self, obs: Observations) -> None:
+        scores = np.asarray(obs.scores, dtype=np.float64)
+        self._fitted_on = len(obs)
+        self._scale = (float(scores.mean()), max(float(scores.std()), 1e-12))
+        targets = (scores - self._scale[0]) / self._scale[1]
+        with torch.random.fork_rng(devices=[]), single_thread_blas():
+            torch.manual_seed(self._seed())
+            self.ranker.fit(discrete_encoding(self.context.codec, obs.nodes, obs.edges).numpy(), targets)
+
+    def members(self, nodes: np.ndarray, edges: np.ndarray) -> np.ndarray:
+        """The members' predictions ``(members, M)`` in the z-scored units they were fitted to."""
+        return self.ranker.predict(discrete_encoding(self.context.codec, nodes, edges).numpy())
+
+    def score(self, cands: Candidates) -> list[Any]:
+        s = self.settings
+        kind = "exploit_only" if s.acquisition == "mean" else s.acquisition
+        values = acquisition_values(self.members(cands.nodes, cands.edges), None, kind, explore=s.explore,
+                                    rng=np.random.default_rng(self._seed()))
+        mean, std = self._scale
+        return (mean + std * values).tolist()
