@@ -185,9 +185,12 @@ class AGNet(BlackBoxOptimizer):
         from ..experiments.config import hardware_section
 
         section = hardware_section(config) if isinstance(config, dict) else None
-        if section is not None and settings.scorer != "spec":
-            raise ValueError(f"the hardware-aware search (hardware.constraints) runs with the spec scorer only; "
-                             f"this config asks for scorer {settings.scorer!r} (optimizer {cls.__name__})")
+        from ..search.hardware import HARDWARE_SCORERS
+
+        if section is not None and settings.scorer not in HARDWARE_SCORERS:
+            raise ValueError(f"the hardware-aware search (hardware.constraints) runs with the scorers "
+                             f"{', '.join(HARDWARE_SCORERS)} only; this config asks for scorer {settings.scorer!r} "
+                             f"(optimizer {cls.__name__})")
         if section is not None and not section["constraints"] and not cls.joint:
             raise ValueError("optimizer agnet (Joint=0) searches for accuracy under constraints, and "
                              "hardware.constraints is empty: add one (e.g. \"edgegpu_latency <= 4\"), or use "

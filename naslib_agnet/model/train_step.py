@@ -47,7 +47,14 @@ def train_step(generator: Generator, z: torch.Tensor, nodes: np.ndarray, edges: 
     if fast:
         from .fast_backprop import objective_loss_and_grad
 
-        return objective_loss_and_grad(generator, z.numpy(), nodes, edges, objective)
+        threads = torch.get_num_threads()
+        if threads != 1:  # the objective's ops are tiny: torch's thread pool only adds overhead (1.5x here)
+            torch.set_num_threads(1)
+        try:
+            return objective_loss_and_grad(generator, z.numpy(), nodes, edges, objective)
+        finally:
+            if threads != 1:
+                torch.set_num_threads(threads)
     for param in generator.parameters():
         param.grad = None
     out = generator(z)

@@ -42,8 +42,14 @@ from ..spaces import ArchKey, Codec
 from .agnet import AGNetSearch
 from .multiobjective import feasible, hardware_rank_weights, rank_sum_order
 from .scorers import Candidates, Scorer, ScorerContext
+from .scorers.ranker import RankerScorer
 from .scorers.spec import SpecSettings
 from .settings import AGNetSettings
+
+
+#: the scorers the constrained search can use: the spec's conditioned predictor, and the ranker (the same
+#: training; candidates ranked by MLP ensembles on their encodings, one per target)
+HARDWARE_SCORERS = ("spec", "ranker")
 
 
 def hardware_settings(scorer: str = "spec", **values: Any) -> AGNetSettings:
@@ -105,9 +111,9 @@ class HardwareAGNetSearch(AGNetSearch):
             raise ValueError("metric_units 'limit' (config key search.agnet_metric_units) regresses value / |limit| "
                              "and needs a finite non-zero limit on every metric; use metric_units 'scaled' (the "
                              "default, independent of the metric's units and offset)")
-        if settings.scorer != "spec":
-            raise ValueError(f"the hardware-aware search supports only the spec scorer (search.agnet.scorer spec, "
-                             f"optimizers agnet and agnet_joint), got {settings.scorer!r}")
+        if settings.scorer not in HARDWARE_SCORERS:
+            raise ValueError(f"the hardware-aware search supports only the scorers {', '.join(HARDWARE_SCORERS)} "
+                             f"(search.agnet.scorer), got {settings.scorer!r}")
         self.condition = torch.as_tensor(np.asarray(condition, dtype=np.float32))
         self.metrics: list[np.ndarray] = []  # per observation: the raw values, one per metric column
         m = len(self.metric_names)
@@ -117,7 +123,15 @@ class HardwareAGNetSearch(AGNetSearch):
                          generator_config=generator_config, seed=seed)
 
     def _make_scorer(self, context: ScorerContext) -> Scorer:
-        return ConditionedScorer(self.settings.scorer_settings, context, self.condition, 1 + len(self.metric_names))
+        cls = ConditionedRankerScorer if self.settings.scorer == "ranker" else ConditionedScorer
+        return cls(self.settings.scorer_settings, context, self.condition, 1 + len(self.metric_names))
+
+    def observations(self):
+        """As the loop's, with the metric targets (oriented, in the target units) for a scorer fitted apart."""
+        obs = super().observations()
+        self._fit_units(self._oriented())
+        obs.metrics = (self._oriented() - self._center) / self._spread
+        return obs
 
     # ----------------------------------------------------------------------------- tell
     def observe(self, arch: ArchKey, score: float, metrics=float("nan")) -> None:
@@ -253,3 +267,39 @@ class ConditionedScorer(Scorer):
         with torch.no_grad():
             pred = self.predictor(cands.outputs).numpy().astype(np.float64)
         return [(row[0] / self.settings.score_scale, row[1:]) for row in pred]
+
+
+class ConditionedRankerScorer(ConditionedScorer):
+    """The ranker under constraints: the spec's conditioned training (:class:`ConditionedScorer`); after
+    each retraining one MLP ensemble per target (accuracy, each metric in the target units) is fitted
+    to the evaluated architectures' encodings, and a candidate's value is (the accuracy ensemble's
+    acquisition value, the metric ensembles' means), ranked by the search's rank sums."""
+
+    name = "ranker"
+    reads_outputs = False
+
+    def __init__(self, settings, context: ScorerContext, condition: torch.Tensor, outputs: int):
+        super().__init__(settings, context, condition, outputs)
+        self.rankers = [RankerScorer(settings, context) for _ in range(outputs)]  # accuracy, then each metric
+
+    def fit(self, obs) -> None:
+        from .scorers import Observations
+
+        self.rankers[0].fit(obs)
+        for j, ranker in enumerate(self.rankers[1:]):
+            known = np.isfinite(obs.metrics[:, j])
+            if known.sum() < 2:
+                ranker.fitted = False
+                continue
+            ranker.fit(Observations([a for a, k in zip(obs.archs, known) if k], obs.metrics[known, j],
+                                    obs.nodes[known], obs.edges[known]))
+            ranker.fitted = True
+
+    def score(self, cands: Candidates) -> list[Any]:
+        acc = np.asarray(self.rankers[0].score(cands), dtype=np.float64)
+        metrics = np.full((len(cands), len(self.rankers) - 1), np.nan)
+        for j, ranker in enumerate(self.rankers[1:]):
+            if getattr(ranker, "fitted", False):
+                mean, std = ranker._scale
+                metrics[:, j] = mean + std * ranker.members(cands.nodes, cands.edges).mean(0)
+        return [(a, m) for a, m in zip(acc, metrics)]

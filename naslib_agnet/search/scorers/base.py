@@ -49,6 +49,8 @@ class Observations:
     scores: np.ndarray  #: [n]
     nodes: np.ndarray  #: [n, N] node types
     edges: np.ndarray  #: [n, E] edge bits
+    #: the constrained search's metric targets [n, m] (oriented, in the target units; NaN: not measured)
+    metrics: np.ndarray | None = None
 
     def __len__(self) -> int:
         return len(self.archs)
