@@ -255,8 +255,9 @@ def test_expected_score_forward_is_the_sample_mean_and_its_gradient_follows_the_
     value.sum().backward()
     g = out.grad.mean(0)
     # d E / d logit: node 0 class 1 up (1 * p (1 - p) = 2/9), its other classes down, edge up (2 * 1/4)
-    assert g[1] > 0.15 and g[0] < -0.05 and g[2] < -0.05 and abs(float(g[3:6].abs().max())) < 0.05
-    assert abs(float(g[6]) - 0.5) < 0.1
+    assert g[1] > 0.15 and g[0] < -0.05 and g[2] < -0.05
+    assert float(g[3:6].abs().max()) < 1e-12  # node 1 is not read by fn: no gradient, no noise
+    assert abs(float(g[6]) - 0.5) < 1e-9  # 2 * p (1 - p): exact, whatever the draws
 
 
 def test_expected_score_calls_the_model_once_and_is_deterministic():
@@ -271,4 +272,4 @@ def test_expected_score_calls_the_model_once_and_is_deterministic():
     out = torch.randn(5, 3 * 2 + 1, dtype=torch.float64)
     a = expected_score(fn, out, 3, 2, 8, torch.Generator().manual_seed(1))
     b = expected_score(fn, out, 3, 2, 8, torch.Generator().manual_seed(1))
-    assert calls == [(40, 7), (40, 7)] and torch.equal(a, b)
+    assert calls == [(5 * 8 * (1 + 3 * 2 + 2 * 1), 7)] * 2 and torch.equal(a, b)  # samples, one-node and one-edge variants

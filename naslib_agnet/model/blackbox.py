@@ -171,28 +171,36 @@ class _ExpectedScore(torch.autograd.Function):
     @staticmethod
     def forward(ctx: FunctionCtx, out: torch.Tensor, fn: Callable[[np.ndarray], np.ndarray], num_classes: int,
                 max_nodes: int, samples: int, generator: torch.Generator | None) -> torch.Tensor:
-        b = out.shape[0]
-        n = num_classes * max_nodes
-        node_p = torch.softmax(out[:, :n].detach().reshape(b, max_nodes, num_classes).double(), -1)
-        edge_p = torch.sigmoid(out[:, n:].detach().double())
-        types = torch.multinomial(node_p.reshape(-1, num_classes), samples, replacement=True, generator=generator)
-        types = types.reshape(b, max_nodes, samples).permute(0, 2, 1)  # [B, S, N]
-        node_onehot = torch.nn.functional.one_hot(types, num_classes).double()  # [B, S, N, K]
-        edges = (torch.rand(b, samples, edge_p.shape[1], generator=generator, dtype=torch.float64)
-                 < edge_p[:, None]).double()  # [B, S, E]
-        encodings = torch.cat([node_onehot.flatten(2), edges], 2)  # [B, S, D]
-        values = torch.as_tensor(np.asarray(fn(encodings.reshape(b * samples, -1).float().numpy()),
-                                            dtype=np.float64)).reshape(b, samples)
-        # score-function gradient of the mean: d log p(a) / d logits is onehot - softmax (nodes), a - sigmoid (edges)
-        if samples > 1:  # leave-one-out baseline: unbiased, lower variance
-            baseline = (values.sum(1, keepdim=True) - values) / (samples - 1)
-        else:
-            baseline = torch.zeros_like(values)
-        weight = (values - baseline)[..., None]  # [B, S, 1]
-        d_nodes = (weight[..., None] * (node_onehot - node_p[:, None])).mean(1).flatten(1)  # [B, N K]
-        d_edges = (weight * (edges - edge_p[:, None])).mean(1)  # [B, E]
-        ctx.save_for_backward(torch.cat([d_nodes, d_edges], 1).to(out.dtype))
-        return values.mean(1).to(out.dtype)
+        b, k, n = out.shape[0], num_classes, max_nodes
+        node_p = torch.softmax(out[:, :n * k].detach().reshape(b, n, k).double(), -1)  # [B, N, K]
+        edge_p = torch.sigmoid(out[:, n * k:].detach().double())  # [B, E]
+        e = edge_p.shape[1]
+        types = torch.multinomial(node_p.reshape(-1, k), samples, replacement=True, generator=generator)
+        types = types.reshape(b, n, samples).permute(0, 2, 1)  # [B, S, N]
+        nodes = torch.nn.functional.one_hot(types, k).float()  # [B, S, N, K]
+        edges = (torch.rand(b, samples, e, generator=generator, dtype=torch.float64) < edge_p[:, None]).float()
+        base = torch.cat([nodes.flatten(2), edges], 2)  # [B, S, D], D = N K + E
+        d = base.shape[2]
+        # the samples themselves, then each one with one node set to each class, then each edge set to 1 and to 0
+        node_variants = nodes[:, :, None, None].expand(b, samples, n, k, n, k).clone()  # [B, S, n, k, N, K]
+        idx = torch.arange(n)
+        node_variants[:, :, idx, :, idx, :] = torch.eye(k)  # node j of variant (j, c) becomes class c
+        node_variants = torch.cat([node_variants.reshape(b, samples, n * k, n * k),
+                                   edges[:, :, None].expand(b, samples, n * k, e)], 3)
+        edge_variants = base[:, :, None].expand(b, samples, 2 * e, d).clone()  # [B, S, 2E, D]
+        eidx = torch.arange(e)
+        edge_variants[:, :, eidx, n * k + eidx] = 1.0
+        edge_variants[:, :, e + eidx, n * k + eidx] = 0.0
+        rows = torch.cat([base[:, :, None], node_variants, edge_variants], 2)  # [B, S, 1 + N K + 2E, D]
+        values = torch.as_tensor(np.asarray(fn(rows.reshape(-1, d).numpy()), dtype=np.float64))
+        values = values.reshape(b, samples, 1 + n * k + 2 * e).mean(1)  # [B, 1 + N K + 2E]
+        # local expectation gradients: dE/dp(node j = c) = E[f | node j = c]; dE/dp(edge) = E[f | 1] - E[f | 0]
+        g_nodes = values[:, 1:1 + n * k].reshape(b, n, k)
+        d_nodes = node_p * (g_nodes - (node_p * g_nodes).sum(-1, keepdim=True))  # through the softmax
+        g_edges = values[:, 1 + n * k:1 + n * k + e] - values[:, 1 + n * k + e:]
+        d_edges = edge_p * (1 - edge_p) * g_edges  # through the sigmoid
+        ctx.save_for_backward(torch.cat([d_nodes.flatten(1), d_edges], 1).to(out.dtype))
+        return values[:, 0].to(out.dtype)
 
     @staticmethod
     @once_differentiable
@@ -207,12 +215,16 @@ def expected_score(fn: Callable[[np.ndarray], np.ndarray], out: torch.Tensor, nu
     ``out [B, N K + E]`` decodes to, differentiable in ``out``.
 
     The decoding samples node types from ``softmax`` of the node logits and edges from ``sigmoid`` of
-    the edge logits (as the generator's own sampling does). Forward: the mean of ``fn`` over
-    ``samples`` draws per row, ``fn`` taking the draws' discrete encodings [one-hot nodes ; edge bits]
-    (``[B samples, N K + E]``, one call). Backward: the score-function (REINFORCE) estimate of the
-    gradient of that expectation with a leave-one-out baseline, whose closed form here is
-    mean_k (fn(a_k) - baseline_k) (a_k - p). Unlike smoothing the model's input, it stays informative
-    where the softmax saturates or where every row's probabilities lie on one side of a tree's split.
+    the edge logits, independently (as the generator's own sampling does). ``fn`` takes discrete
+    encodings [one-hot nodes ; edge bits] (``[M, N K + E]`` float32, one call) and returns ``[M]``.
+    Forward: the mean of ``fn`` over ``samples`` draws per row. Backward: *local expectation
+    gradients* (Titsias and Lazaro-Gredilla, NeurIPS 2015): for each node and class the mean of
+    ``fn`` over the draws with that node set to that class, for each edge the mean difference
+    between the draws with the edge on and off, chained through the softmax and sigmoid. Unlike a
+    score-function (REINFORCE) estimate it is exactly zero for a coordinate ``fn`` does not read
+    (e.g. the fixed edges of an NB201 cell), so it adds no noise there; unlike smoothing the
+    model's input it stays informative where every probability lies on one side of a tree's split.
+    Costs ``samples (1 + N K + 2 E)`` evaluations of ``fn`` per row.
     """
     if out.dim() != 2 or out.shape[1] <= num_classes * max_nodes:
         raise ValueError(f"out must be [B, {num_classes} * {max_nodes} + E], got {tuple(out.shape)}")

@@ -65,7 +65,7 @@ class XGBRankingSettings(XGBSettings):
     #: the blackbox ranker's interpolation step, in standard deviations of the scores (spec §6: lambda 2,
     #: there in absolute units of a loss summed over the batch)
     rank_lambda: float = 2.0
-    samples: int = 16  #: architectures sampled per generated output to estimate its expected score
+    samples: int = 4  #: architectures sampled per generated output to estimate its expected score and gradient
 
     def validate(self) -> None:
         super().validate()
