@@ -6,7 +6,8 @@ validation accuracy, and its test accuracy where the table has one, after each b
 seconds per run), and the best baseline of a baseline grid at each budget (the optimizer with the
 highest mean validation accuracy there, named in brackets).
 
-    python scripts/variants_table.py docs/nb201_variants.csv --baselines docs/nb201_compare6.csv
+    python scripts/variants_table.py docs/nb201_variants.csv docs/nb201_variants_xgb_ranking.csv \
+        --baselines docs/nb201_compare6.csv
     python scripts/variants_table.py docs/nb101_20k_variants.csv --baselines docs/nb101_20k_compare.csv
 """
 from __future__ import annotations
@@ -36,11 +37,11 @@ def cell(row: dict) -> str:
 
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
-    parser.add_argument("results", help="results.csv of the variant grid")
+    parser.add_argument("results", nargs="+", help="results.csv of the variant grid(s)")
     parser.add_argument("--baselines", help="results.csv of a grid with the baselines (rs, re, ls, bananas, npenas)")
     parser.add_argument("--budgets", type=int, nargs="+", default=[48, 96, 192])
     args = parser.parse_args()
-    rows = read(args.results)
+    rows = [r for path in args.results for r in read(path)]
     by = {(r["dataset"], r["optimizer"], int(r["budget"])): r for r in rows}
     datasets = list(dict.fromkeys(r["dataset"] for r in rows))
     optimizers = [o for o in ORDER if any(r["optimizer"] == o for r in rows)]
@@ -53,7 +54,7 @@ def main() -> None:
             if key not in base or float(r["val_mean"]) > float(base[key]["val_mean"]):
                 base[key] = r
     seeds = sorted({r["n_seeds"] for r in rows})
-    print(f"Command: `python scripts/variants_table.py {args.results}"
+    print(f"Command: `python scripts/variants_table.py {' '.join(args.results)}"
           + (f" --baselines {args.baselines}`" if args.baselines else "`"))
     print()
     print(f"Mean ± std over {'/'.join(seeds)} seeds of the best-by-validation architecture after q queries: "

@@ -212,15 +212,21 @@ def test_one_candidate_and_too_few_observations(split):
     scorer = make_scorer("gp")
     scorer.fit(observations(scorer.context.codec, fit[:1], fit_val[:1]))
     assert scores_of(scorer, held[:3]).tolist() == [fit_val[0]] * 3  # nothing to fit: every candidate ties
-    scorer.fit(observations(scorer.context.codec, fit[:30], fit_val[:30]))
-    assert scores_of(scorer, held[:1]).shape == (1,)  # NASLib squeezes a single prediction to a scalar
+    for predictor in ("gp", "bananas"):  # NASLib squeezes a single prediction to a scalar (each member's)
+        scorer = make_scorer(predictor)
+        scorer.fit(observations(scorer.context.codec, fit[:20], fit_val[:20]))
+        one, three = scores_of(scorer, held[:1]), scores_of(scorer, held[:3])
+        assert one.shape == (1,) and three.shape == (3,)
+        assert one[0] == pytest.approx(three[0], rel=1e-5)
 
 
-def test_a_short_agnet_search_proposes_through_a_naslib_predictor(oracle):
+@pytest.mark.parametrize("predictor", ["xgb", "gp"])
+def test_a_short_agnet_search_proposes_through_a_naslib_predictor(predictor, oracle):
     state, cfg = load_generator("nasbench201", "default")
-    settings = AGNetSettings.build(scorer="naslib", loop={"retrain_epochs": 1})
+    settings = AGNetSettings.build(scorer="naslib", loop={"retrain_epochs": 1},
+                                   scorer_settings={"predictor": predictor})
     search = AGNetSearch(get_codec("nasbench201"), settings, generator_state=state, generator_config=cfg, seed=0)
-    assert isinstance(search.scorer, NASLibPredictorScorer)
+    assert isinstance(search.scorer, NASLibPredictorScorer) and search.scorer.settings.predictor == predictor
     for key in oracle.keys()[:16]:
         search.observe(key, oracle.query(key)["val_acc"])
     chosen = search.propose()

@@ -17,6 +17,22 @@ from naslib_agnet.weights import load_generator
 
 pytest.importorskip("xgboost", reason="the XGB scorers need xgboost (make test installs xgboost-cpu)")
 
+from naslib_agnet.compat import naslib_importable  # noqa: E402
+
+#: scorers whose library is missing here (the NASLib predictors: tests/test_naslib_predictor.py runs them)
+NEEDS_NASLIB = pytest.mark.skipif(not naslib_importable(), reason="the naslib scorer needs NASLib (docs/naslib.md)")
+
+
+def scorer_params(*, spec_mark=None):
+    """Every registered scorer as a test parameter, with the marks its environment needs."""
+    params = []
+    for name in sorted(SCORERS):
+        marks = [NEEDS_NASLIB] if name == "naslib" else []
+        if name == "spec" and spec_mark is not None:
+            marks.append(spec_mark)
+        params.append(pytest.param(name, marks=marks))
+    return params
+
 
 @pytest.fixture(scope="module")
 def api(data_dir):
@@ -82,8 +98,7 @@ def candidate_ranking(search):
 ORACLE = {}
 
 
-@pytest.mark.parametrize("name", [pytest.param(n, marks=SPEC_DOES_NOT_RANK) if n == "spec" else n
-                                  for n in sorted(SCORERS)])
+@pytest.mark.parametrize("name", scorer_params(spec_mark=SPEC_DOES_NOT_RANK))
 def test_every_scorer_ranks_held_out_cells_better_than_chance(name, split, api):
     """Fitted on 200 cells of the real table, each scorer orders 500 others by validation accuracy
     (Spearman > 0.3; scores that ignore the cells give about 0): for a scorer of encodings the 500
@@ -101,7 +116,7 @@ def test_every_scorer_ranks_held_out_cells_better_than_chance(name, split, api):
     assert rho > 0.3, f"{name}: Spearman {rho:.2f}"
 
 
-@pytest.mark.parametrize("name", sorted(SCORERS))
+@pytest.mark.parametrize("name", scorer_params())
 def test_every_scorer_is_deterministic_for_a_seed(name, split):
     _, _, held, _ = split
     a = held_out_scores(fitted(name, split, seed=3, retrain_epochs=1), held[:100])
@@ -109,7 +124,7 @@ def test_every_scorer_is_deterministic_for_a_seed(name, split):
     np.testing.assert_array_equal(a, b)
 
 
-@pytest.mark.parametrize("name", sorted(SCORERS))
+@pytest.mark.parametrize("name", scorer_params())
 def test_every_scorer_proposes_through_the_loop(name, api):
     oracle = api["nb201_oracle"]
     search = make_search(name, retrain_epochs=1)

@@ -258,20 +258,15 @@ class NASLibPredictorScorer(Scorer):
         self.predictor = None
         self._constant: float | None = None  # the score of every candidate when there is nothing to fit
         self._seed = 0
-        self._archs: dict[ArchKey, NASLibArch] = {}
-        self._all_cells: list[ArchKey] | None = None  # NB101's cells, for SemiNAS's unlabelled draws
 
-    def arch(self, key: ArchKey) -> NASLibArch:
-        """The :class:`NASLibArch` of ``key`` (one per key, kept)."""
-        arch = self._archs.get(key)
-        if arch is None:
-            arch = self._archs[key] = NASLibArch(key, self.space)
-        return arch
+    def archs(self, keys: list[ArchKey]) -> list[NASLibArch]:
+        """The keys as the graph objects NASLib's predictors take."""
+        return [NASLibArch(key, self.space) for key in keys]
 
     def random_archs(self, count: int, rng: np.random.Generator) -> list[ArchKey]:
         """``count`` random architectures of the space: NB201 as NASLib samples them (uniform op
         indices, without cells whose three input or three output edges are all ``none``), NB101
-        uniform over its 423,624 cells (the codec's enumeration, cached after its first use)."""
+        uniform over its 423,624 cells (the codec's enumeration, cached on disk after its first use)."""
         if self.space == "nasbench201":
             keys: list[ArchKey] = []
             while len(keys) < count:
@@ -279,9 +274,13 @@ class NASLibPredictorScorer(Scorer):
                 if not (ops[0] == ops[1] == ops[2] == 1 or ops[2] == ops[4] == ops[5] == 1):  # 1: none
                     keys.append(ops)
             return keys
-        if self._all_cells is None:
-            self._all_cells = list(self.context.codec.enumerate())
-        return [self._all_cells[i] for i in rng.integers(0, len(self._all_cells), count)]
+        from ...spaces.nasbench101 import cells_to_keys
+        from ...spaces.nasbench101_enumeration import Nb101Cells, load_cells
+
+        cells = load_cells()
+        rows = rng.integers(0, len(cells), count)  # only these rows become keys
+        return list(cells_to_keys(Nb101Cells(cells.codes[rows], cells.num_vertices[rows], cells.ops[rows],
+                                             cells.hashes[rows])))
 
     def make_predictor(self, seed: int):
         """A fresh NASLib predictor as the settings say, its hyperparameters set (defaults, plus
@@ -312,14 +311,14 @@ class NASLibPredictorScorer(Scorer):
             return
         self._constant = None
         s = self.settings
-        xtrain = [self.arch(a) for a in obs.archs]
+        xtrain = self.archs(obs.archs)
         with seeded(self._seed, s.threads, not s.verbose):
             predictor = self.make_predictor(self._seed)
             reqs = predictor.get_data_reqs() if hasattr(predictor, "get_data_reqs") else {}
             if reqs.get("unlabeled"):  # SemiNAS: random architectures it labels itself, as NASLib's BANANAS passes
                 count = int(reqs.get("unlabeled_factor") or 1) * len(xtrain)
                 unlabeled = self.random_archs(count, np.random.default_rng(self._seed))
-                predictor.set_pre_computations(unlabeled=[NASLibArch(a, self.space) for a in unlabeled])
+                predictor.set_pre_computations(unlabeled=self.archs(unlabeled))
             predictor.fit(xtrain, scores.copy())
         self.predictor = predictor
 
@@ -332,10 +331,11 @@ class NASLibPredictorScorer(Scorer):
             return []
         s = self.settings
         with seeded(self._seed + 1, s.threads, not s.verbose):
-            pred = np.asarray(self.predictor.query([self.arch(a) for a in cands.archs]), dtype=np.float64)
-        if pred.ndim == 2:  # an ensemble: one row per member
-            pred = pred.mean(axis=0)
-        pred = np.atleast_1d(pred).reshape(-1)
+            pred = np.asarray(self.predictor.query(self.archs(cands.archs)), dtype=np.float64)
+        members = getattr(self.predictor, "num_ensemble", None)
+        if members:  # an ensemble: one row per member (each squeezed: one value for one candidate)
+            pred = pred.reshape(members, -1).mean(axis=0)
+        pred = np.atleast_1d(pred).reshape(-1)  # NASLib squeezes a single prediction to a scalar
         if pred.shape != (len(cands),):
             raise RuntimeError(f"NASLib's {s.predictor} predictor returned {pred.shape} values for {len(cands)} "
                                "candidates")
