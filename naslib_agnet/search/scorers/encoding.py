@@ -11,36 +11,23 @@ from typing import Any
 import numpy as np
 import torch
 
-from ...model import MLPPredictor
-from .base import Candidates, Objective, Scorer, ScorerContext, discrete_encoding
-from .spec import SpecSettings
+from .base import Candidates, Objective, discrete_encoding
+from .spec import SpecScorer, SpecSettings
 
 
 class EncodingSettings(SpecSettings):
     SECTION = "encoding"
 
 
-class EncodingScorer(Scorer):
+class EncodingScorer(SpecScorer):
     """Batch loss mean_i w_i [(1 - alpha) L_G,i + alpha (P(y_i) - acc_i)^2], P reading the target's
-    encoding y_i: the two terms touch disjoint parameters."""
+    encoding y_i: the two terms touch disjoint parameters. (The predictor is the spec scorer's MLP;
+    an encoding has the length of the generator's output.)"""
 
     name = "encoding"
     Settings = EncodingSettings
+    reads_outputs = False
     summary = "MLP on discrete encodings; the generator learns from reconstruction alone (w/o backprop, spec §9)"
-
-    def __init__(self, settings: EncodingSettings, context: ScorerContext):
-        super().__init__(settings, context)
-        cfg_dim = context.codec.num_classes * context.codec.max_nodes + context.codec.num_edges
-        self.predictor = MLPPredictor(cfg_dim, hidden_layers=settings.predictor_layers)
-
-    def parameters(self) -> list[torch.nn.Parameter]:
-        return list(self.predictor.parameters())
-
-    def modules(self) -> dict[str, torch.nn.Module]:
-        return {"predictor": self.predictor}
-
-    def targets(self, obs) -> np.ndarray:
-        return np.asarray(obs.scores, dtype=np.float32) * self.settings.score_scale
 
     def objective(self, nodes, edges, targets, weights) -> Objective:
         w = torch.from_numpy(np.asarray(weights, dtype=np.float32))
