@@ -15,7 +15,6 @@ from __future__ import annotations
 import argparse
 import csv
 import math
-from collections import defaultdict
 
 ORDER = ["agnet", "agnet_ranker", "agnet_xgb", "agnet_xgb_ranking", "agnet_wo_lso", "agnet_wo_backprop"]
 LABELS = {"agnet": "AG-Net (spec)", "agnet_ranker": "AG-Net + ensemble ranker", "agnet_xgb": "XGB",

@@ -281,6 +281,7 @@ class ConditionedRankerScorer(ConditionedScorer):
     def __init__(self, settings, context: ScorerContext, condition: torch.Tensor, outputs: int):
         super().__init__(settings, context, condition, outputs)
         self.rankers = [RankerScorer(settings, context) for _ in range(outputs)]  # accuracy, then each metric
+        self._metric_fitted = [False] * (outputs - 1)  # a metric with < 2 known values this iteration: unscored
 
     def fit(self, obs) -> None:
         from .scorers import Observations
@@ -288,18 +289,16 @@ class ConditionedRankerScorer(ConditionedScorer):
         self.rankers[0].fit(obs)
         for j, ranker in enumerate(self.rankers[1:]):
             known = np.isfinite(obs.metrics[:, j])
-            if known.sum() < 2:
-                ranker.fitted = False
-                continue
-            ranker.fit(Observations([a for a, k in zip(obs.archs, known) if k], obs.metrics[known, j],
-                                    obs.nodes[known], obs.edges[known]))
-            ranker.fitted = True
+            self._metric_fitted[j] = bool(known.sum() >= 2)
+            if self._metric_fitted[j]:
+                ranker.fit(Observations([a for a, k in zip(obs.archs, known) if k], obs.metrics[known, j],
+                                        obs.nodes[known], obs.edges[known]))
 
     def score(self, cands: Candidates) -> list[Any]:
         acc = np.asarray(self.rankers[0].score(cands), dtype=np.float64)
         metrics = np.full((len(cands), len(self.rankers) - 1), np.nan)
         for j, ranker in enumerate(self.rankers[1:]):
-            if getattr(ranker, "fitted", False):
+            if self._metric_fitted[j]:
                 mean, std = ranker._scale
                 metrics[:, j] = mean + std * ranker.members(cands.nodes, cands.edges).mean(0)
         return [(a, m) for a, m in zip(acc, metrics)]

@@ -40,6 +40,11 @@ class ScorerContext:
     seed: int
     alpha: float  #: the loop's weight of the scorer's loss against the reconstruction loss
 
+    def fit_seed(self, observations: int, bits: int = 63) -> int:
+        """The seed of a fit (and of its draws) on ``observations`` observations: fixed by the search
+        seed and the number of observations, so a resumed run repeats it; below ``2**bits``."""
+        return (self.seed * 1_000_003 + observations) % (1 << bits)
+
 
 @dataclass
 class Observations:
@@ -68,6 +73,13 @@ class Candidates:
 
     def __len__(self) -> int:
         return len(self.archs)
+
+
+def zscored(scores) -> tuple[np.ndarray, tuple[float, float]]:
+    """Scores as z-scores, with the (mean, spread) to map predictions back (spread at least 1e-12)."""
+    scores = np.asarray(scores, dtype=np.float64)
+    scale = (float(scores.mean()), max(float(scores.std()), 1e-12))
+    return (scores - scale[0]) / scale[1], scale
 
 
 def discrete_encoding(codec: Codec, nodes: np.ndarray, edges: np.ndarray) -> torch.Tensor:

@@ -304,7 +304,7 @@ class NASLibPredictorScorer(Scorer):
 
     def fit(self, obs: Observations) -> None:
         scores = np.asarray(obs.scores, dtype=np.float64)
-        self._seed = (self.context.seed * 1_000_003 + len(obs)) % (1 << 31)
+        self._seed = self.context.fit_seed(len(obs), bits=31)
         self.predictor = None
         if len(obs) < 2 or float(scores.std()) == 0.0:  # NASLib's predictors divide by the scores' spread
             self._constant = float(scores.mean()) if len(obs) else 0.0

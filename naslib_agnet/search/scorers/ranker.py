@@ -14,20 +14,20 @@ import torch
 from ...model import MLPEnsemble
 from ...model.ensemble import acquisition_values
 from ...model.fast_backprop import single_thread_blas
-from ..settings import Settings, _choice, _positive
-from .base import Candidates, Observations, ScorerContext, discrete_encoding
-from .spec import SpecScorer
+from ..settings import _choice, _positive
+from .base import Candidates, Observations, ScorerContext, discrete_encoding, zscored
+from .spec import SpecScorer, SpecSettings
 
 ACQUISITIONS = ("mean", "ucb", "its")
 FULL_BATCH = 1 << 30  #: the ranker trains on all observations in one batch
 
 
 @dataclass
-class RankerSettings(Settings):
+class RankerSettings(SpecSettings):
+    """The spec scorer's (its jointly trained predictor), then the ensemble's."""
+
     SECTION = "ranker"
 
-    predictor_layers: int = 4  #: the jointly trained predictor, as the spec scorer's
-    score_scale: float = 0.01
     members: int = 5
     layers: int = 2
     width: int = 64
@@ -37,7 +37,8 @@ class RankerSettings(Settings):
     explore: float = 0.5  #: "ucb": spreads added to the mean
 
     def validate(self) -> None:
-        _positive(self, "predictor_layers", "score_scale", "members", "layers", "width", "epochs", "lr")
+        super().validate()
+        _positive(self, "members", "layers", "width", "epochs", "lr")
         _positive(self, "explore", strict=False)
         _choice(self, "acquisition", ACQUISITIONS)
 
@@ -61,13 +62,11 @@ class RankerScorer(SpecScorer):
     def _seed(self) -> int:
         """The seed of the fit and the draws: fixed by the search seed and the number of
         observations, so a resumed run repeats them."""
-        return (self.context.seed * 1_000_003 + self._fitted_on) % (1 << 63)
+        return self.context.fit_seed(self._fitted_on)
 
     def fit(self, obs: Observations) -> None:
-        scores = np.asarray(obs.scores, dtype=np.float64)
         self._fitted_on = len(obs)
-        self._scale = (float(scores.mean()), max(float(scores.std()), 1e-12))
-        targets = (scores - self._scale[0]) / self._scale[1]
+        targets, self._scale = zscored(obs.scores)
         with torch.random.fork_rng(devices=[]), single_thread_blas():
             torch.manual_seed(self._seed())
             self.ranker.fit(discrete_encoding(self.context.codec, obs.nodes, obs.edges).numpy(), targets)

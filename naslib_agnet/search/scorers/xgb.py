@@ -27,7 +27,7 @@ import numpy as np
 import torch
 
 from ..settings import Settings, _positive
-from .base import Candidates, Objective, Observations, Scorer, ScorerContext, discrete_encoding
+from .base import Candidates, Objective, Observations, Scorer, ScorerContext, discrete_encoding, zscored
 
 
 def _xgboost():
@@ -93,12 +93,9 @@ class XGBScorer(Scorer):
 
     def fit(self, obs: Observations) -> None:
         xgb = _xgboost()
-        scores = np.asarray(obs.scores, dtype=np.float64)
-        self._scale = (float(scores.mean()), max(float(scores.std()), 1e-12))
-        y = (scores - self._scale[0]) / self._scale[1]
+        y, self._scale = zscored(obs.scores)
         x = discrete_encoding(self.context.codec, obs.nodes, obs.edges).numpy()
-        seed = (self.context.seed * 1_000_003 + len(obs)) % (1 << 31)
-        self.booster = xgb.train(self._params(seed), xgb.DMatrix(x, label=y), num_boost_round=self.settings.rounds)
+        self.booster = xgb.train(self._params(self.context.fit_seed(len(obs), bits=31)), xgb.DMatrix(x, label=y), num_boost_round=self.settings.rounds)
 
     def predict(self, x: np.ndarray) -> np.ndarray:
         """The fitted model's z-scored prediction for encodings ``x [M, D]``."""
