@@ -1,5 +1,6 @@
-"""The one training step: the accelerated path (NumPy generator, autograd objective) against the torch
-autograd reference, for the objective of every scorer and of the hardware-aware search."""
+"""The one training step: the accelerated paths (the message passing as one autograd.Function; the
+NumPy generator with an autograd objective) against the plain torch autograd reference, for the
+objective of every scorer and of the hardware-aware search."""
 import numpy as np
 import pytest
 import torch
@@ -41,17 +42,19 @@ def grads(search, engine):
 
 @pytest.mark.parametrize("scorer", [pytest.param(n, marks=pytest.mark.skipif(
     n == "naslib" and not naslib_importable(), reason="needs NASLib")) for n in sorted(SCORERS)])
-def test_fast_step_equals_the_autograd_reference(scorer):
+@pytest.mark.parametrize("engine", ["fast", "autograd"])
+def test_accelerated_step_equals_the_autograd_reference(scorer, engine):
     # xgb_ranking draws its architectures from a seeded generator: the same draws on both paths
     loss_ref, ref = grads(observed(scorer), "reference")
-    loss_fast, fast = grads(observed(scorer), "fast")
+    loss_fast, fast = grads(observed(scorer), engine)
     assert loss_fast == pytest.approx(loss_ref, rel=1e-4)
     for a, b in zip(fast, ref):
         torch.testing.assert_close(a, b, rtol=2e-3, atol=2e-6)
     assert any(float(g.abs().max()) > 0 for g in ref)
 
 
-def test_fast_step_equals_the_reference_for_the_hardware_objective():
+@pytest.mark.parametrize("engine", ["fast", "autograd"])
+def test_accelerated_step_equals_the_reference_for_the_hardware_objective(engine):
     from naslib_agnet.benchmarks.constraints import parse_constraints
     from naslib_agnet.search import HardwareAGNetSearch
 
@@ -68,7 +71,7 @@ def test_fast_step_equals_the_reference_for_the_hardware_objective():
         return search
 
     loss_ref, ref = grads(hw(), "reference")
-    loss_fast, fast = grads(hw(), "fast")
+    loss_fast, fast = grads(hw(), engine)
     assert loss_fast == pytest.approx(loss_ref, rel=1e-4)
     for a, b in zip(fast, ref):
         torch.testing.assert_close(a, b, rtol=2e-3, atol=2e-6)
@@ -80,3 +83,67 @@ def test_engine_names_are_checked(monkeypatch):
     monkeypatch.setenv("NASLIB_AGNET_TRAIN_STEP", "cuda")
     with pytest.raises(ValueError, match="NASLIB_AGNET_TRAIN_STEP='cuda'"):
         default_engine()
+
+
+def test_message_passing_function_passes_gradcheck():
+    from naslib_agnet.model.gnn_autograd import gnn_layers
+
+    torch.manual_seed(0)
+    b, t, n, s, layers = 3, 4, 6, 3, 2
+    adj = (torch.rand(b, t, t) > 0.4).double().triu(1)
+    agg = torch.stack([adj.transpose(1, 2), adj]).reshape(2 * b, t, t)
+    deg = agg.sum(2, keepdim=True)
+    x = torch.randn(2, b * t, s, dtype=torch.double, requires_grad=True)
+    params = []
+    for _ in range(layers):
+        params += [torch.randn(2, s, 2 * n + 3 * s, dtype=torch.double, requires_grad=True),
+                   torch.randn(2, 1, 2 * n + 3 * s, dtype=torch.double, requires_grad=True),
+                   torch.randn(2, n, 3 * s, dtype=torch.double, requires_grad=True),
+                   torch.randn(2, 1, 3 * s, dtype=torch.double, requires_grad=True)]
+    assert torch.autograd.gradcheck(lambda x, *p: gnn_layers(x, agg, deg, (b, t, n, s, layers), list(p)),
+                                    (x, *params))
+
+
+def test_message_passing_function_equals_the_plain_operations_on_both_shipped_generators():
+    from naslib_agnet.model import Generator
+
+    for space in ("nasbench201", "nasbench101"):
+        state, cfg = load_generator(space, "default")
+        gen = Generator(cfg)
+        gen.load_state_dict(state)
+        z = torch.randn(8, gen.latent_dim, generator=torch.Generator().manual_seed(1))
+        outs, grads_ = [], []
+        for fused in (False, True):
+            gen.gnn.fused_backward = fused
+            gen.zero_grad(set_to_none=True)
+            out = gen(z)
+            (out * torch.linspace(-1, 1, out.shape[1])).sum().backward()
+            outs.append(out.detach())
+            grads_.append([p.grad.clone() for p in gen.parameters()])
+        torch.testing.assert_close(outs[1], outs[0])
+        for a, b in zip(grads_[1], grads_[0]):
+            torch.testing.assert_close(a, b, rtol=2e-3, atol=2e-6)
+
+
+def test_a_generator_the_numpy_code_does_not_cover_falls_back_to_autograd():
+    from naslib_agnet.model import Generator
+    from naslib_agnet.model.train_step import resolve_engine
+
+    state, cfg = load_generator("nasbench201", "default")
+
+    class OtherFirstStep(Generator):  # e.g. the DARTS space's generator with its own first steps
+        pass
+
+    assert resolve_engine(Generator(cfg), "fast") == "fast"
+    other = OtherFirstStep(cfg)
+    other.load_state_dict(state)
+    assert resolve_engine(other, "fast") == "autograd"
+    assert resolve_engine(other, "auto") == "autograd"
+    z = torch.randn(4, other.latent_dim, generator=torch.Generator().manual_seed(2))
+    nodes, edges = get_codec("nasbench201").encode([(0, 1, 2, 3, 4, 0)] * 4)
+    loss = train_step(other, z, nodes, edges, lambda out, recon: recon.mean(), engine="fast")
+    grads_fast = [p.grad.clone() for p in other.parameters()]
+    assert loss == pytest.approx(train_step(other, z, nodes, edges, lambda out, recon: recon.mean(),
+                                            engine="reference"), rel=1e-6)
+    for a, p in zip(grads_fast, other.parameters()):
+        torch.testing.assert_close(a, p.grad, rtol=2e-3, atol=2e-6)

@@ -66,7 +66,7 @@ from numpy.lib.stride_tricks import as_strided
 from threadpoolctl import ThreadpoolController
 from torch import nn
 
-from .generator import EDGE_THRESHOLD, FIXED_LOGIT, INPUT_CLASS, Generator, GeneratorConfig
+from .generator import EDGE_THRESHOLD, FIXED_LOGIT, INPUT_CLASS, FusedBidirectionalGNN, Generator, GeneratorConfig
 from .predictor import MLPPredictor
 
 __all__ = ["search_loss_and_grad", "objective_loss_and_grad", "forward_output"]
@@ -870,6 +870,12 @@ def _backward(ws: _Workspace, p: _Params, z: np.ndarray, gr: list[np.ndarray]) -
 # ----------------------------------------------------------------------------------------
 # public API
 # ----------------------------------------------------------------------------------------
+
+def covers(generator: nn.Module) -> bool:
+    """Whether this code computes exactly ``generator``'s function: the :class:`Generator` class
+    itself (any configuration) with its GNN, not a subclass that changes a step."""
+    return type(generator) is Generator and type(getattr(generator, "gnn", None)) is FusedBidirectionalGNN
+
 
 def _prepare(generator: Generator, z) -> tuple[_Workspace, _Params, np.ndarray, _Bound]:
     bound = _bound(generator, _generator_tensors)

@@ -9,7 +9,7 @@ import numpy as np
 import torch
 
 from .generator import Generator
-from .losses import reconstruction_loss
+from .train_step import train_step
 
 
 @dataclass
@@ -19,7 +19,10 @@ class PretrainSettings:
     lr: float = 2e-4
     beta1: float = 0.5
     beta2: float = 0.999
-    engine: str = "numpy"  #: "numpy" (hand-written backprop) or "torch" (autograd)
+
+
+def _mean(out: torch.Tensor, recon: torch.Tensor) -> torch.Tensor:
+    return recon.mean()
 
 
 def pretrain(generator: Generator, target_nodes: np.ndarray, target_edges: np.ndarray,
@@ -49,18 +52,8 @@ def pretrain(generator: Generator, target_nodes: np.ndarray, target_edges: np.nd
         idx = order[pos:pos + settings.batch_size]
         pos += len(idx)
         z = torch.randn(len(idx), generator.latent_dim, generator=torch_rng)
-        if settings.engine == "numpy":
-            from .fast_backprop import search_loss_and_grad
-
-            loss = search_loss_and_grad(generator, None, z.numpy(), target_nodes[idx], target_edges[idx],
-                                        None, None, 0.0)
-        else:
-            opt.zero_grad()
-            out = generator(z)
-            loss_t = reconstruction_loss(out, torch.from_numpy(target_nodes[idx]),
-                                         torch.from_numpy(target_edges[idx]), generator.config).mean()
-            loss_t.backward()
-            loss = float(loss_t.detach())
+        opt.zero_grad()
+        loss = train_step(generator, z, target_nodes[idx], target_edges[idx], _mean)
         opt.step()
         recent.append(loss)
         seen += len(idx)

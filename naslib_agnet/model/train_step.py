@@ -1,17 +1,25 @@
 """One training step of the generator against a loss on its output: the reference (torch autograd)
-and the accelerated path behind the same call.
+and the accelerated paths behind the same call.
 
 ``objective(out, recon) -> scalar`` is the step's loss as a function of the generator's output
 ``out [B, D]`` and the per-graph reconstruction loss ``recon [B]`` (a scorer builds it, see
-:mod:`naslib_agnet.search.scorers.base`). :func:`train_step` sets the ``.grad`` of every
-generator parameter (and accumulates that of the modules the objective uses) as
-``zero_grad(); objective(generator(z), reconstruction_loss(...)).backward()`` does.
+:mod:`naslib_agnet.search.scorers.base`; pretraining uses ``recon.mean()``). :func:`train_step`
+sets the ``.grad`` of every generator parameter (and accumulates that of the modules the objective
+uses) as ``zero_grad(); objective(generator(z), reconstruction_loss(...)).backward()`` does.
 
-``engine="reference"`` runs exactly that. ``engine="fast"`` computes the generator's forward and
-backward with the hand-derived NumPy code of :mod:`.fast_backprop` (several times faster on a
-CPU for the small batches of a search) and the objective with autograd; it covers every
-:class:`~.generator.Generator` configuration, and ``tests/test_train_step.py`` checks it
-against the reference. ``"auto"`` (the default) takes the fast path on the CPU.
+Engines (``NASLIB_AGNET_TRAIN_STEP``, not a search setting):
+
+* ``reference``: exactly that, autograd over the generator's plain operations.
+* ``autograd``: autograd, with the message passing as one ``autograd.Function`` with a
+  hand-written backward (:mod:`.gnn_autograd`), the rest of the generator and the objective
+  with plain autograd. Every generator runs on it.
+* ``fast``: the generator's forward and backward in the hand-derived NumPy code of
+  :mod:`.fast_backprop`, the objective with autograd; for the generators that code covers
+  (:func:`.fast_backprop.covers`), any other falls back to ``autograd``.
+* ``auto`` (the default): ``fast`` on a CPU, ``autograd`` elsewhere.
+
+``tests/test_train_step.py`` checks every engine against the reference for every scorer's
+objective; ``scripts/train_step_options.py`` measures them (``docs/decisions.md``).
 """
 from __future__ import annotations
 
@@ -24,8 +32,8 @@ import torch
 from .generator import Generator
 from .losses import reconstruction_loss
 
-ENGINES = ("auto", "fast", "reference")
-#: set NASLIB_AGNET_TRAIN_STEP=reference to run every step through autograd (a check, a debugger)
+ENGINES = ("auto", "fast", "autograd", "reference")
+#: set NASLIB_AGNET_TRAIN_STEP=reference to run every step through plain autograd (a check, a debugger)
 ENV = "NASLIB_AGNET_TRAIN_STEP"
 
 
@@ -36,15 +44,27 @@ def default_engine() -> str:
     return engine
 
 
+def resolve_engine(generator: Generator, engine: str | None = None) -> str:
+    """The engine a step of this generator runs on: ``fast``, ``autograd`` or ``reference``."""
+    engine = engine or default_engine()
+    if engine not in ENGINES:
+        raise ValueError(f"engine must be one of {', '.join(ENGINES)}, got {engine!r}")
+    if engine == "auto":
+        engine = "fast" if next(generator.parameters()).device.type == "cpu" else "autograd"
+    if engine == "fast":
+        from .fast_backprop import covers
+
+        if not covers(generator):
+            engine = "autograd"
+    return engine
+
+
 def train_step(generator: Generator, z: torch.Tensor, nodes: np.ndarray, edges: np.ndarray,
                objective: Callable[[torch.Tensor, torch.Tensor], torch.Tensor], engine: str | None = None) -> float:
     """Gradients of ``objective(generator(z), reconstruction_loss(generator(z), nodes, edges))``;
     returns the loss value. The caller zeroes the objective's modules' gradients and steps the optimizer."""
-    engine = engine or default_engine()
-    if engine not in ENGINES:
-        raise ValueError(f"engine must be one of {', '.join(ENGINES)}, got {engine!r}")
-    fast = engine == "fast" or (engine == "auto" and next(generator.parameters()).device.type == "cpu")
-    if fast:
+    engine = resolve_engine(generator, engine)
+    if engine == "fast":
         from .fast_backprop import objective_loss_and_grad
 
         threads = torch.get_num_threads()
@@ -57,9 +77,15 @@ def train_step(generator: Generator, z: torch.Tensor, nodes: np.ndarray, edges: 
                 torch.set_num_threads(threads)
     for param in generator.parameters():
         param.grad = None
-    out = generator(z)
-    recon = reconstruction_loss(out, torch.from_numpy(np.asarray(nodes)), torch.from_numpy(np.asarray(edges)),
-                                generator.config)
+    gnn = generator.gnn
+    fused = gnn.fused_backward
+    gnn.fused_backward = engine == "autograd"
+    try:
+        out = generator(z)
+    finally:
+        gnn.fused_backward = fused
+    recon = reconstruction_loss(out, torch.as_tensor(np.asarray(nodes), device=out.device),
+                                torch.as_tensor(np.asarray(edges), device=out.device), generator.config)
     loss = objective(out, recon)
     loss.backward()
     return float(loss.detach())
