@@ -2,7 +2,8 @@
 """Time per trial of AG-Net variants on NAS-Bench-201, measured side by side.
 
 Each arm is ``LABEL=OPTIMIZER`` (this checkout) or ``LABEL=OPTIMIZER@SRC`` (the package of another
-checkout, e.g. a ``git worktree`` of an older commit, put first on PYTHONPATH). Trials run as fresh
+checkout, e.g. a ``git worktree`` of an older commit, put first on PYTHONPATH), optionally followed by
+``+NAME=VALUE`` environment settings for that arm's processes (e.g. ``+NASLIB_AGNET_TRAIN_STEP=reference``). Trials run as fresh
 ``naslib-agnet search`` processes, ``--jobs`` at a time, the arms interleaved seed by seed so that
 they share the machine's load; the table gives, per arm, the median and range of the search time
 (summary.json ``wall_time_s``: the queries and the optimizer's work) and of the whole process, and
@@ -10,6 +11,8 @@ each arm's median over the first arm's.
 
     python scripts/trial_time.py --data-dir ../shared/data --seeds 6 --arm new=agnet --arm old=agnet@/tmp/old
     python scripts/trial_time.py --data-dir ../shared/data --seeds 4 --arm agnet=agnet --arm xgb=agnet_xgb
+    python scripts/trial_time.py --data-dir ../shared/data --seeds 4 --arm fast=agnet \
+        --arm autograd=agnet+NASLIB_AGNET_TRAIN_STEP=autograd --arm reference=agnet+NASLIB_AGNET_TRAIN_STEP=reference
 """
 from __future__ import annotations
 
@@ -27,9 +30,9 @@ from pathlib import Path
 REPO = Path(__file__).resolve().parents[1]
 
 
-def run_trial(arm: tuple[str, str, str | None], seed: int, args, out: Path) -> tuple[str, float, float]:
-    label, optimizer, src = arm
-    env = dict(os.environ)
+def run_trial(arm: tuple[str, str, str | None, dict], seed: int, args, out: Path) -> tuple[str, float, float]:
+    label, optimizer, src, extra_env = arm
+    env = dict(os.environ, **extra_env)
     if src:
         env["PYTHONPATH"] = os.pathsep.join([src, env.get("PYTHONPATH", "")]).rstrip(os.pathsep)
     folder = out / label
@@ -54,15 +57,17 @@ def main() -> None:
     parser.add_argument("--seeds", type=int, default=6, help="seeds 0..N-1 per arm")
     parser.add_argument("--queries", type=int, default=192)
     parser.add_argument("--jobs", type=int, default=2)
-    parser.add_argument("--arm", action="append", required=True, metavar="LABEL=OPTIMIZER[@SRC]")
+    parser.add_argument("--arm", action="append", required=True, metavar="LABEL=OPTIMIZER[@SRC][+NAME=VALUE...]")
     args = parser.parse_args()
     arms = []
     for text in args.arm:
-        label, _, rest = text.partition("=")
+        head, *settings = text.split("+")
+        label, _, rest = head.partition("=")
         optimizer, _, src = rest.partition("@")
-        if not label or not optimizer:
-            parser.error(f"--arm {text!r}: expected LABEL=OPTIMIZER or LABEL=OPTIMIZER@SRC")
-        arms.append((label, optimizer, str(Path(src).resolve()) if src else None))
+        extra_env = dict(item.partition("=")[::2] for item in settings)
+        if not label or not optimizer or any(not k or not v for k, v in extra_env.items()):
+            parser.error(f"--arm {text!r}: expected LABEL=OPTIMIZER[@SRC][+NAME=VALUE...]")
+        arms.append((label, optimizer, str(Path(src).resolve()) if src else None, extra_env))
     jobs = [(arm, seed) for seed in range(args.seeds) for arm in arms]
     times: dict[str, list[tuple[float, float]]] = {arm[0]: [] for arm in arms}
     with tempfile.TemporaryDirectory() as tmp, ThreadPoolExecutor(args.jobs) as pool:
@@ -72,10 +77,10 @@ def main() -> None:
     print(f"NAS-Bench-201 {args.dataset}, {args.queries} queries, seeds 0-{args.seeds - 1}, {args.jobs} trials at a time")
     print("| arm | optimizer | search s, median (min-max) | whole process s, median | median / first arm |")
     print("|---|---|---|---|---|")
-    for label, optimizer, src in arms:
+    for label, optimizer, src, extra_env in arms:
         s = [a for a, _ in times[label]]
         w = [b for _, b in times[label]]
-        name = optimizer + (f" @ {src}" if src else "")
+        name = optimizer + (f" @ {src}" if src else "") + "".join(f" {k}={v}" for k, v in extra_env.items())
         print(f"| {label} | {name} | {statistics.median(s):.1f} ({min(s):.1f}-{max(s):.1f}) | "
               f"{statistics.median(w):.1f} | {statistics.median(s) / base:.2f} |")
 
