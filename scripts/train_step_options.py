@@ -4,11 +4,13 @@ for the ways of computing it, measured side by side, one torch thread, rounds in
 
 Options (issue 15, item 4):
   reference     torch autograd over the generator's plain operations (the reference step)
-  gnn_function  autograd, with the message passing as one autograd.Function (model/gnn_autograd.py)
   fast_numpy    the hand-derived NumPy forward and backward of model/fast_backprop.py
   torch_func    torch.func.grad over torch.func.functional_call (same operations, functional API)
   compile       torch.compile of forward + loss (inductor; compile time reported separately)
-Batching: the reference and gnn_function steps at other batch sizes (time per step and per sample).
+Batching: the reference step at other batch sizes (time per step and per sample).
+
+A custom autograd.Function for the message passing alone was measured at commit 63d866e (this
+script there, option gnn_function) and removed: no faster than the reference (docs/decisions.md).
 
     python scripts/train_step_options.py --space nasbench201 --steps 200 --out runs/train_step_options.json
 """
@@ -25,7 +27,6 @@ import numpy as np
 import torch
 
 from naslib_agnet.model import Generator, GeneratorConfig, MLPPredictor
-from naslib_agnet.model.generator import FusedBidirectionalGNN
 from naslib_agnet.model.losses import reconstruction_loss
 from naslib_agnet.model.train_step import train_step
 from naslib_agnet.spaces import get_codec
@@ -62,7 +63,7 @@ def make_step(option: str, gen, predictor, z, nodes, edges, objective):
         out = gen(z)
         objective(out, reconstruction_loss(out, tn, te, gen.config)).backward()
 
-    if option in ("reference", "gnn_function"):
+    if option == "reference":
         return autograd_step
     if option == "fast_numpy":
         return lambda: train_step(gen, z, nodes, edges, objective, engine="fast")
@@ -119,7 +120,7 @@ def main() -> None:
     parser.add_argument("--space", default="nasbench201")
     parser.add_argument("--steps", type=int, default=200, help="timed steps per option and round")
     parser.add_argument("--rounds", type=int, default=3, help="rounds, the options interleaved")
-    parser.add_argument("--options", default="reference,gnn_function,fast_numpy,torch_func",
+    parser.add_argument("--options", default="reference,fast_numpy,torch_func",
                         help="comma-separated; add compile for torch.compile (its compilation took minutes here)")
     parser.add_argument("--batches", default="16,48,192", help="batch sizes for the batching comparison")
     parser.add_argument("--out", default=None, help="write the figures as JSON here")
@@ -129,7 +130,6 @@ def main() -> None:
     gen, predictor, z, nodes, edges, objective = setup(args.space, 16, 0)
     steps, compile_s = {}, None
     for option in options:
-        FusedBidirectionalGNN.fused_backward = option == "gnn_function"
         steps[option] = make_step(option, gen, predictor, z, nodes, edges, objective)
         if option == "compile":
             start = time.perf_counter()
@@ -137,31 +137,26 @@ def main() -> None:
             steps[option]()
             compile_s = time.perf_counter() - start
     # the options' gradients against the reference's (torch_func returns them instead of setting .grad)
-    FusedBidirectionalGNN.fused_backward = False
     ref = grads_of(steps["reference"], gen, predictor)
     diffs = {}
     for option in options:
         if option in ("reference", "torch_func"):
             continue
-        FusedBidirectionalGNN.fused_backward = option == "gnn_function"
         got = grads_of(steps[option], gen, predictor)
         diffs[option] = max(float((a - b).abs().max() / (b.abs().max() + 1e-12)) for a, b in zip(got, ref))
     times: dict[str, list[float]] = {o: [] for o in options}
     for _ in range(args.rounds):
         for option in options:
-            FusedBidirectionalGNN.fused_backward = option == "gnn_function"
             times[option] += time_steps(steps[option], args.steps)
     batching: dict[str, dict[int, float]] = {}
-    for option in ("reference", "gnn_function"):
+    for option in ("reference",):
         if option not in options:
             continue
-        FusedBidirectionalGNN.fused_backward = option == "gnn_function"
         batching[option] = {}
         for b in (int(x) for x in args.batches.split(",")):
             g2, p2, z2, n2, e2, obj2 = setup(args.space, b, 0)
             step = make_step(option, g2, p2, z2, n2, e2, obj2)
             batching[option][b] = statistics.median(time_steps(step, max(10, args.steps // 4))) * 1e3
-    FusedBidirectionalGNN.fused_backward = False
     base = statistics.median(times[options[0]])
     print(f"{args.space}: one training step, batch 16, spec objective, 1 torch thread, "
           f"{args.rounds} rounds x {args.steps} steps per option")

@@ -22,8 +22,6 @@ import torch
 import torch.nn.functional as F
 from torch import nn
 
-from .gnn_autograd import gnn_layers
-
 #: Logit value used for the fixed parts of the output (start node, first edge).
 FIXED_LOGIT = 20.0
 #: Threshold on the raw edge logit that decides which edges the GNN sees.
@@ -90,10 +88,6 @@ class FusedBidirectionalGNN(nn.Module):
             raise ValueError(f"node_dim must be even, got {node_dim}")
         n, s = node_dim, node_dim // 2
         self.node_dim, self.state_dim, self.layers = n, s, layers
-        #: True: the layers run as one autograd node with a hand-written backward
-        #: (:mod:`.gnn_autograd`, 3x faster steps on a CPU); False: plain autograd over the
-        #: operations below, the reference (``train_step(..., engine="reference")``)
-        self.fused_backward = True
         # per layer and direction: hidden-side weights [W_src | W_dst | W_hh] (s -> n + n + 3s),
         # message bias (n), GRU hidden bias (3s), GRU input weights (n -> 3s) and bias (3s)
         self.hidden_weight = nn.ParameterList(nn.Parameter(torch.empty(2, s, 2 * n + 3 * s)) for _ in range(layers))
@@ -131,11 +125,6 @@ class FusedBidirectionalGNN(nn.Module):
         agg = torch.stack([adj.transpose(1, 2), adj]).reshape(2 * b, t, t)
         in_degree = agg.sum(dim=2, keepdim=True)  # [2B, t, 1]
         x = torch.stack(h.split(s, dim=2)).reshape(2, b * t, s)
-        if self.fused_backward:
-            params = [p for layer in range(self.layers) for p in (self.hidden_weight[layer], hidden_biases[layer],
-                                                                  self.ih_weight[layer], self.ih_bias[layer])]
-            x = gnn_layers(x, agg, in_degree, (b, t, n, s, self.layers), params)
-            return torch.cat(x.view(2, b, t, s).unbind(0), dim=-1)
         for layer in range(self.layers):
             proj = torch.baddbmm(hidden_biases[layer], x, self.hidden_weight[layer])  # [2, B*t, 2n+3s]
             from_src, to_dst, gh_rz, gh_n = proj.view(2 * b, t, -1).split([n, n, 2 * s, s], dim=2)

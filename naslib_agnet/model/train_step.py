@@ -9,17 +9,15 @@ uses) as ``zero_grad(); objective(generator(z), reconstruction_loss(...)).backwa
 
 Engines (``NASLIB_AGNET_TRAIN_STEP``, not a search setting):
 
-* ``reference``: exactly that, autograd over the generator's plain operations.
-* ``autograd``: autograd, with the message passing as one ``autograd.Function`` with a
-  hand-written backward (:mod:`.gnn_autograd`), the rest of the generator and the objective
-  with plain autograd. Every generator runs on it.
+* ``reference``: exactly that, torch autograd. Every generator runs on it.
 * ``fast``: the generator's forward and backward in the hand-derived NumPy code of
-  :mod:`.fast_backprop`, the objective with autograd; for the generators that code covers
-  (:func:`.fast_backprop.covers`), any other falls back to ``autograd``.
-* ``auto`` (the default): ``fast`` on a CPU, ``autograd`` elsewhere.
+  :mod:`.fast_backprop`, the objective with autograd, for the generators that code covers
+  (:func:`.fast_backprop.covers`: the :class:`Generator` class of every shipped space); any
+  other generator (a subclass with other first steps, e.g.) falls back to the reference.
+* ``auto`` (the default): ``fast`` on a CPU, the reference elsewhere.
 
-``tests/test_train_step.py`` checks every engine against the reference for every scorer's
-objective; ``scripts/train_step_options.py`` measures them (``docs/decisions.md``).
+``tests/test_train_step.py`` checks the fast path against the reference for every scorer's
+objective; ``scripts/train_step_options.py`` measures the options (``docs/decisions.md``).
 """
 from __future__ import annotations
 
@@ -32,8 +30,8 @@ import torch
 from .generator import Generator
 from .losses import reconstruction_loss
 
-ENGINES = ("auto", "fast", "autograd", "reference")
-#: set NASLIB_AGNET_TRAIN_STEP=reference to run every step through plain autograd (a check, a debugger)
+ENGINES = ("auto", "fast", "reference")
+#: set NASLIB_AGNET_TRAIN_STEP=reference to run every step through autograd (a check, a debugger)
 ENV = "NASLIB_AGNET_TRAIN_STEP"
 
 
@@ -45,17 +43,17 @@ def default_engine() -> str:
 
 
 def resolve_engine(generator: Generator, engine: str | None = None) -> str:
-    """The engine a step of this generator runs on: ``fast``, ``autograd`` or ``reference``."""
+    """The engine a step of this generator runs on: ``fast`` or ``reference``."""
     engine = engine or default_engine()
     if engine not in ENGINES:
         raise ValueError(f"engine must be one of {', '.join(ENGINES)}, got {engine!r}")
     if engine == "auto":
-        engine = "fast" if next(generator.parameters()).device.type == "cpu" else "autograd"
+        engine = "fast" if next(generator.parameters()).device.type == "cpu" else "reference"
     if engine == "fast":
         from .fast_backprop import covers
 
         if not covers(generator):
-            engine = "autograd"
+            engine = "reference"
     return engine
 
 
@@ -77,13 +75,7 @@ def train_step(generator: Generator, z: torch.Tensor, nodes: np.ndarray, edges: 
                 torch.set_num_threads(threads)
     for param in generator.parameters():
         param.grad = None
-    gnn = generator.gnn
-    fused = gnn.fused_backward
-    gnn.fused_backward = engine == "autograd"
-    try:
-        out = generator(z)
-    finally:
-        gnn.fused_backward = fused
+    out = generator(z)
     recon = reconstruction_loss(out, torch.as_tensor(np.asarray(nodes), device=out.device),
                                 torch.as_tensor(np.asarray(edges), device=out.device), generator.config)
     loss = objective(out, recon)
