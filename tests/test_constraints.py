@@ -106,10 +106,11 @@ def test_hardware_task_with_a_floor_and_a_ceiling(data_dir):
 
 
 # ------------------------------------------------------------------------------ scale invariance
-def _trajectory(task: HardwareTask, units: str, queries: int = 40, seed: int = 3) -> list:
+def _trajectory(task: HardwareTask, units: str, queries: int = 40, seed: int = 3, scorer: str = "spec") -> list:
     oracle = TRAJ_ORACLE
     state, cfg = load_generator("nasbench201", "default")
-    settings = hardware_settings(metric_units=units, retrain_epochs=4, top_k=8, infeasible_order="accuracy+metric")
+    settings = hardware_settings(scorer=scorer, metric_units=units, retrain_epochs=4, top_k=8,
+                                 infeasible_order="accuracy+metric")
     search = HardwareAGNetSearch(get_codec("nasbench201"), settings, constraints=task.constraints, joint=False,
                                  condition=task.condition, generator_state=state, generator_config=cfg, seed=seed)
     keys = oracle.keys()
@@ -151,6 +152,12 @@ def test_the_default_search_does_not_depend_on_units_offset_or_direction(latency
     np.testing.assert_allclose(spread, [initial.std()])
     for name in ("x1000", "+100", "negated"):
         assert _trajectory(latency_tasks[name], "scaled") == reference, name
+
+
+def test_the_ranker_under_constraints_does_not_depend_on_units_offset_or_direction(latency_tasks):
+    reference = _trajectory(latency_tasks["ms"], "scaled", queries=32, scorer="ranker")
+    for name in ("x1000", "+100", "negated"):
+        assert _trajectory(latency_tasks[name], "scaled", queries=32, scorer="ranker") == reference, name
 
 
 def test_the_spec_raw_units_do_depend_on_them(latency_tasks):

@@ -55,7 +55,7 @@ def agnet_tree(config) -> dict[str, Any]:
 def settings_from_config(config, preset: dict[str, Any] | None = None, space: str | None = None) -> AGNetSettings:
     """:class:`AGNetSettings` from a NASLib-style config's ``search.agnet`` tree, for its search space and
     (under ``hardware.constraints``) the hardware-aware search; ``preset``: a variant's values, which
-    fill the tree's nulls (a conflicting value is an error); ``space``: the search space's name when the
+    replace the tree's nulls and defaults (another value is an error); ``space``: the search space's name when the
     config does not say it (``search_space``)."""
     search = _get(config, "search")
     present = search.keys() if isinstance(search, dict) else vars(search) if search is not None else ()
@@ -66,14 +66,16 @@ def settings_from_config(config, preset: dict[str, Any] | None = None, space: st
         raise ValueError("; ".join(legacy) + " (AG-Net's settings nest under search.agnet since 0.4; "
                          "see docs/variants.md)")
     tree = agnet_tree(config)
+    defaults = config_defaults()
     for key, value in (preset or {}).items():
         *parents, leaf = key.split(".")
-        node = tree
+        node, default = tree, defaults
         for part in parents:
             if not isinstance(node.get(part), dict):
                 node[part] = {}
-            node = node[part]
-        if node.get(leaf) is not None and node[leaf] != value:
+            node, default = node[part], default.get(part, {})
+        # a value the config holds at its default (written by add_agnet_defaults) gives way to the preset
+        if node.get(leaf) is not None and node[leaf] != value and node[leaf] != default.get(leaf):
             raise ValueError(f"search.agnet.{key} is {node[leaf]!r}, but this optimizer is AG-Net with {key} "
                              f"{value!r}: use optimizer agnet to choose {key} freely")
         node[leaf] = value
@@ -315,8 +317,9 @@ def _variant(name: str, preset: dict[str, Any], summary: str) -> type[AGNet]:
 
 #: the named variants: ``optimizer: NAME`` is AG-Net with the preset (docs/variants.md)
 VARIANTS: dict[str, type[AGNet]] = {
-    "agnet_ranker": _variant("AGNetRanker", {"scorer": "ranker"},
-                             "spec training; an MLP ensemble on encodings ranks the candidates (Thompson sampling)"),
+    "agnet_ranker": _variant("AGNetRanker", {"scorer": "ranker", "hardware.infeasible_order": "accuracy+metric"},
+                             "spec training; an MLP ensemble on encodings ranks the candidates (Thompson sampling); "
+                             "under constraints infeasible points also rank by their violation"),
     "agnet_xgb": _variant("AGNetXGB", {"scorer": "xgb"}, "the paper's XGB variant (spec §6)"),
     "agnet_xgb_ranking": _variant("AGNetXGBRanking", {"scorer": "xgb_ranking"},
                                   "the paper's XGB + ranking variant, the rank loss reaching the generator (spec §6)"),
