@@ -26,7 +26,7 @@ from pathlib import Path
 import numpy as np
 import torch
 
-from naslib_agnet.model import Generator, GeneratorConfig, MLPPredictor
+from naslib_agnet.model import Generator, MLPPredictor
 from naslib_agnet.model.losses import reconstruction_loss
 from naslib_agnet.model.train_step import train_step
 from naslib_agnet.spaces import get_codec
@@ -48,9 +48,15 @@ def setup(space: str, batch: int, seed: int):
     z = torch.randn(batch, gen.latent_dim, generator=torch.Generator().manual_seed(seed))
 
     def objective(out, recon):
-        return (weights * (0.5 * recon + 0.5 * (predictor(out) - targets) ** 2)).mean()
+        return spec_loss(predictor(out), recon, weights, targets)
 
+    objective.weights, objective.targets = weights, targets
     return gen, predictor, z, nodes, edges, objective
+
+
+def spec_loss(prediction, recon, weights, targets):
+    """The spec scorer's batch loss at alpha 0.5 (search/scorers/spec.py)."""
+    return (weights * (0.5 * recon + 0.5 * (prediction - targets) ** 2)).mean()
 
 
 def make_step(option: str, gen, predictor, z, nodes, edges, objective):
@@ -71,12 +77,10 @@ def make_step(option: str, gen, predictor, z, nodes, edges, objective):
         from torch.func import functional_call, grad
         gp = {n: p.detach() for n, p in gen.named_parameters()}
         pp = {n: p.detach() for n, p in predictor.named_parameters()}
-        w, t = _closure_values(objective)
-
         def loss(gp, pp):
             out = functional_call(gen, gp, (z,))
             recon = reconstruction_loss(out, tn, te, gen.config)
-            return (w * (0.5 * recon + 0.5 * (functional_call(predictor, pp, (out,)) - t) ** 2)).mean()
+            return spec_loss(functional_call(predictor, pp, (out,)), recon, objective.weights, objective.targets)
 
         g = grad(loss, argnums=(0, 1))
         return lambda: g(gp, pp)
@@ -92,11 +96,6 @@ def make_step(option: str, gen, predictor, z, nodes, edges, objective):
             compiled(z).backward()
         return step
     raise ValueError(option)
-
-
-def _closure_values(objective):
-    cells = {name: cell.cell_contents for name, cell in zip(objective.__code__.co_freevars, objective.__closure__)}
-    return cells["weights"], cells["targets"]
 
 
 def time_steps(step, steps: int) -> list[float]:
@@ -149,14 +148,11 @@ def main() -> None:
         for option in options:
             times[option] += time_steps(steps[option], args.steps)
     batching: dict[str, dict[int, float]] = {}
-    for option in ("reference",):
-        if option not in options:
-            continue
-        batching[option] = {}
+    if "reference" in options:
+        batching["reference"] = {}
         for b in (int(x) for x in args.batches.split(",")):
-            g2, p2, z2, n2, e2, obj2 = setup(args.space, b, 0)
-            step = make_step(option, g2, p2, z2, n2, e2, obj2)
-            batching[option][b] = statistics.median(time_steps(step, max(10, args.steps // 4))) * 1e3
+            step = make_step("reference", *setup(args.space, b, 0))
+            batching["reference"][b] = statistics.median(time_steps(step, max(10, args.steps // 4))) * 1e3
     base = statistics.median(times[options[0]])
     print(f"{args.space}: one training step, batch 16, spec objective, 1 torch thread, "
           f"{args.rounds} rounds x {args.steps} steps per option")

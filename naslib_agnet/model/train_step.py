@@ -1,5 +1,5 @@
 """One training step of the generator against a loss on its output: the reference (torch autograd)
-and the accelerated paths behind the same call.
+and the accelerated path behind the same call.
 
 ``objective(out, recon) -> scalar`` is the step's loss as a function of the generator's output
 ``out [B, D]`` and the per-graph reconstruction loss ``recon [B]`` (a scorer builds it, see
