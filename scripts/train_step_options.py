@@ -9,8 +9,9 @@ Options (issue 15, item 4):
   compile       torch.compile of forward + loss (inductor; compile time reported separately)
 Batching: the reference step at other batch sizes (time per step and per sample).
 
-A custom autograd.Function for the message passing alone was measured at commit 63d866e (this
-script there, option gnn_function) and removed: no faster than the reference (docs/decisions.md).
+A custom autograd.Function for the message passing alone (commit 63d866e) was measured with an
+uncommitted version of this script (option gnn_function) and removed: no faster than the reference
+(docs/decisions.md).
 
     python scripts/train_step_options.py --space nasbench201 --steps 200 --out runs/train_step_options.json
 """
