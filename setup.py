@@ -15,7 +15,8 @@ setup(
     install_requires=["torch>=2.1,<3", "numpy>=1.24", "pyyaml>=6", "tqdm>=4.60", "threadpoolctl>=3"],
     # xgb: the XGB variants (agnet_xgb, agnet_xgb_ranking); on a machine without a GPU the smaller
     # xgboost-cpu wheel provides the same module (the Makefile installs it)
-    extras_require={"plot": ["matplotlib>=3.7"], "xgb": ["xgboost>=2"],
-                    "test": ["pytest>=7", "matplotlib>=3.7", "scipy>=1.10"]},
+    # nb301: the DARTS space's surrogate oracle (YAHPO's NB301 model in ONNX)
+    extras_require={"plot": ["matplotlib>=3.7"], "xgb": ["xgboost>=2"], "nb301": ["onnxruntime>=1.16"],
+                    "test": ["pytest>=7", "matplotlib>=3.7", "scipy>=1.10", "onnxruntime>=1.16"]},
     entry_points={"console_scripts": ["naslib-agnet=naslib_agnet.cli.main:main"]},
 )
