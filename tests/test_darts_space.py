@@ -49,9 +49,22 @@ def test_constants_and_codec_attributes():
     assert D.NODE_TYPES == ("output", "input", "input_1", "identity", "max_pool_3x3", "avg_pool_3x3",
                             "skip_connect", "sep_conv_3x3", "sep_conv_5x5", "dil_conv_3x3", "dil_conv_5x5")
     assert D.MAX_NODES == 11
-    codec = D.DartsCellCodec()
-    assert (codec.name, codec.node_types, codec.max_nodes) == ("nasbench301_cell", D.NODE_TYPES, 11)
+    codec = D.DartsCodec()
+    assert (codec.name, codec.node_types, codec.max_nodes) == ("nasbench301", D.NODE_TYPES, 11)
     assert (codec.num_classes, codec.num_edges) == (11, 55)
+    assert (codec.cells, codec.input_nodes, codec.gnn_layers) == (("normal", "reduce"), 2, 4)
+
+
+def test_the_codec_splits_and_joins_architectures_into_canonical_cells():
+    codec = D.DartsCodec()
+    rng = np.random.default_rng(5)
+    for _ in range(200):
+        arch = D.sample(rng)
+        loose = tuple(tuple(cell[j ^ 1] if j in (2, 3) else cell[j] for j in range(8)) for cell in arch)
+        assert codec.key(loose) == arch == codec.join(codec.split(loose))
+        assert codec.split(arch) == arch and codec.dedup_key(loose) == arch
+    with pytest.raises(ValueError, match="normal, reduce"):
+        codec.join(arch[:1])
 
 
 # --------------------------------------------------------------------------------------
@@ -88,7 +101,7 @@ def test_round_trip_compact_config(archs):
 
 
 def test_round_trip_cell_graph_cell(archs):
-    codec = D.DartsCellCodec()
+    codec = D.DartsCodec()
     cells = [cell for arch in archs for cell in arch]
     nodes, edges = codec.encode(cells)
     assert nodes.shape == (20_000, 11) and nodes.dtype == np.int64
@@ -230,7 +243,7 @@ def test_node_with_three_inputs_is_pruned_by_summed_log_sigmoid_logits():
     low_absent[edge_index(0, 9)] = -20.0
     assert D.graph_to_cell(nodes, bits, low_absent) == (V2_NORMAL[:6] + ((1, SKIP), (2, DIL3)), None)
     # pruning only touches the node with too many inputs, and logits pass through the batch APIs
-    codec = D.DartsCellCodec()
+    codec = D.DartsCodec()
     assert codec.decode(nodes[None], bits[None], logits[None]) == [V2_NORMAL[:6] + ((1, SKIP), (2, DIL3))]
     n2, b2 = D.encode_arch(V2_ARCH)
     b2[0] = bits
@@ -269,11 +282,11 @@ def test_decoder_rejections_have_reasons(change, reason):
     change(nodes, bits)
     cell, why = D.graph_to_cell(nodes, bits)
     assert cell is None and reason in why
-    assert D.DartsCellCodec().decode(nodes[None], bits[None]) == [None]
+    assert D.DartsCodec().decode(nodes[None], bits[None]) == [None]
 
 
 def test_decoder_on_generator_style_samples_returns_only_valid_cells():
-    codec = D.DartsCellCodec()
+    codec = D.DartsCodec()
     rng = np.random.default_rng(0)
     cells = D.sample_cells(rng, 500)
     nodes, bits = codec.encode(cells)
@@ -342,9 +355,9 @@ def test_valid_spellings_and_canonical_form():
     assert D.why_invalid_cell(swapped) is None and D.canonical_cell(swapped) == OK
     assert (D.cell_to_graph(swapped)[1] == D.cell_to_graph(OK)[1]).all()
     assert D.compact_to_config((swapped, OK)) == D.compact_to_config((OK, OK))
-    codec = D.DartsCellCodec()
-    assert codec.dedup_key(swapped) == codec.dedup_key(OK) == OK
-    assert codec.is_valid(OK) and not codec.is_valid(_with(0, (0, 9)))
+    codec = D.DartsCodec()
+    assert codec.dedup_key((swapped, OK)) == codec.dedup_key((OK, OK)) == (OK, OK)
+    assert codec.is_valid((OK, OK)) and not codec.is_valid((_with(0, (0, 9)), OK))
     with pytest.raises(ValueError, match="invalid DARTS cell: pair 0"):
         codec.encode([_with(0, (3, SEP3))])
 
@@ -450,5 +463,5 @@ def test_sampler_is_seeded():
     b = [D.sample(np.random.default_rng(3)) for _ in range(1)] + D.sample_cells(np.random.default_rng(3), 4)
     assert a == b
     assert D.sample(np.random.default_rng(4)) != D.sample(np.random.default_rng(3))
-    assert D.DartsCellCodec().sample(np.random.default_rng(3), 4) == D.sample_cells(np.random.default_rng(3), 4)
+    assert D.DartsCodec().sample_cells(np.random.default_rng(3), 4) == D.sample_cells(np.random.default_rng(3), 4)
     assert all(D.why_invalid_cell(D.sample_cell(np.random.default_rng(s))) is None for s in range(50))

@@ -105,3 +105,33 @@ def test_a_generator_the_numpy_code_does_not_cover_falls_back_to_the_reference()
                                             engine="reference"), rel=1e-6)
     for a, p in zip(grads_fast, other.parameters()):
         torch.testing.assert_close(a, p.grad, rtol=2e-3, atol=2e-6)
+
+
+def test_the_node_loss_weight_is_the_same_on_both_paths_and_changes_the_gradient():
+    state, cfg = load_generator("nasbench201", "default")
+    from naslib_agnet.model import Generator
+
+    gen = Generator(cfg)
+    gen.load_state_dict(state)
+    z = torch.randn(8, gen.latent_dim, generator=torch.Generator().manual_seed(3))
+    nodes, edges = get_codec("nasbench201").encode([(0, 1, 2, 3, 4, 0), (4, 4, 3, 2, 1, 0)] * 4)
+
+    def run(engine, weight):
+        loss = train_step(gen, z, nodes, edges, lambda out, recon: recon.mean(), engine=engine, node_weight=weight)
+        return loss, [p.grad.clone() for p in gen.parameters()]
+
+    loss_ref, ref = run("reference", 2.0)
+    loss_fast, fast = run("fast", 2.0)
+    assert loss_fast == pytest.approx(loss_ref, rel=1e-5)
+    for a, b in zip(fast, ref):
+        torch.testing.assert_close(a, b, rtol=2e-3, atol=2e-6)
+    loss_one, _ = run("reference", 1.0)
+    assert loss_ref > loss_one  # the node term counts twice
+
+
+def test_the_darts_generator_runs_on_the_reference_step():
+    from naslib_agnet.model import GeneratorConfig, TwoInputGenerator, build_generator
+    from naslib_agnet.model.train_step import resolve_engine
+
+    gen = build_generator(GeneratorConfig.for_codec(get_codec("nasbench301")))
+    assert type(gen) is TwoInputGenerator and resolve_engine(gen, "fast") == "reference"

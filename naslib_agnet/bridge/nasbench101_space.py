@@ -109,7 +109,7 @@ def nb101_dataset_api(oracle: Nb101Oracle, dataset: str = "cifar10") -> dict:
 
     ``candidate_filter`` (``arch in oracle``) is what AG-Net uses to discard generated cells
     the table cannot evaluate."""
-    return {"nb101_oracle": oracle, "dataset": dataset, "candidate_filter": oracle.__contains__,
+    return {"oracle": oracle, "nb101_oracle": oracle, "dataset": dataset, "candidate_filter": oracle.__contains__,
             "nb101_keys": oracle.keys()}
 
 

@@ -42,7 +42,7 @@ def data_files(data_dir: str | os.PathLike[str], dataset: str) -> list:
 def make_nb201_dataset_api(data_dir: str | os.PathLike[str], dataset: str) -> dict:
     """The ``dataset_api`` of :class:`NasBench201Space` for one dataset, read from ``data_dir``."""
     oracle = load_nb201_oracle(data_dir, dataset)
-    return {"nb201_oracle": oracle, "dataset": canonical_dataset(dataset)}
+    return {"oracle": oracle, "nb201_oracle": oracle, "dataset": canonical_dataset(dataset)}
 
 
 class NasBench201Space(TableSpace):

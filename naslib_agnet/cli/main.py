@@ -93,14 +93,19 @@ def cmd_search(args: argparse.Namespace) -> int:
 def cmd_pretrain(args: argparse.Namespace) -> int:
     from ..experiments.pretrain import check_pretrain_args
 
+    from ..experiments.pretrain import pretrain_defaults
+
     out = Path(args.out)
+    defaults = pretrain_defaults(args.search_space)
+    args.samples = defaults["samples"] if args.samples is None else args.samples
+    args.batch_size = defaults["batch_size"] if args.batch_size is None else args.batch_size
     check_pretrain_args(out, args.samples, args.batch_size, args.lr, args.force)
     Status(args.command, args.quiet)("loading torch ...")
     from ..experiments.pretrain import run_pretrain
 
     command = "naslib-agnet " + " ".join(shlex.quote(a) for a in sys.argv[1:])
     run_pretrain(args.search_space, out, samples=args.samples, seed=args.seed, batch_size=args.batch_size,
-                 lr=args.lr, command=command, progress=not args.quiet, force=args.force)
+                 lr=args.lr, command=command, progress=not args.quiet, force=args.force, cells=args.cells)
     return 0
 
 
@@ -186,10 +191,14 @@ def build_parser() -> argparse.ArgumentParser:
     pre = sub.add_parser("pretrain", help="pretrain a generator on a search space (no accuracies used)")
     pre.add_argument("--search-space", required=True, help="e.g. nasbench201")
     pre.add_argument("--out", required=True, help="weights file to write (a model card is written beside it)")
-    pre.add_argument("--samples", type=int, default=2_500_000,
-                     help="training samples seen (default 2500000, the spec's 500 ticks x 5,000)")
+    pre.add_argument("--samples", type=int, default=None,
+                     help="training samples seen (default: the spec's, 2500000 = 500 ticks x 5,000; nasbench301 "
+                          "10000000)")
     pre.add_argument("--seed", type=int, default=0)
-    pre.add_argument("--batch-size", type=int, default=32)
+    pre.add_argument("--batch-size", type=int, default=None, help="default: the spec's, 32 (nasbench301: 256)")
+    pre.add_argument("--cells", type=int, default=100_000,
+                     help="spaces that are not enumerated (nasbench301): random valid cells to train on "
+                          "(default 100000); a finite space trains on all its cells")
     pre.add_argument("--lr", type=float, default=2e-4)
     pre.add_argument("--force", action="store_true", help="replace an existing weights file (the old one is kept "
                      "as <file>.replaced-<time>)")

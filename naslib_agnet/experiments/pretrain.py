@@ -1,4 +1,5 @@
-"""``naslib-agnet pretrain``: train a generator on every cell of a space, then write weights + model card."""
+"""``naslib-agnet pretrain``: train a generator on the cells of a space (every cell of a finite space,
+random valid cells of DARTS), then write weights + model card."""
 from __future__ import annotations
 
 import platform
@@ -7,9 +8,10 @@ import time
 from datetime import date
 from pathlib import Path
 
+import numpy as np
 import torch
 
-from ..model import Generator, GeneratorConfig, PretrainSettings, pretrain
+from ..model import Generator, GeneratorConfig, PretrainSettings, build_generator, pretrain
 from ..spaces import Codec, get_codec, sample_discrete
 from ..weights import save_generator
 from .config import ConfigError
@@ -26,10 +28,21 @@ def sample_quality(generator: Generator, codec: Codec, num: int = 10_000, bound:
     for lo in range(0, num, 1000):
         z = generator.sample_latent(min(1000, num - lo), generator=rng, bound=bound)
         node_logits, edge_logits = generator.generate(z)
-        archs += codec.decode(*sample_discrete(node_logits, edge_logits, generator=rng))
+        archs += codec.decode(*sample_discrete(node_logits, edge_logits, generator=rng), edge_logits.numpy())
     valid = [codec.dedup_key(a) for a in archs if a is not None]
     return {"samples": num, "validity": len(valid) / num, "uniqueness": len(set(valid)) / max(len(valid), 1),
             "unique_valid": len(set(valid))}
+
+
+#: spec §4: the pretraining settings of a space that differ from NB201's (samples 2.5 M, batch 32)
+SPACE_PRETRAIN: dict[str, dict[str, int]] = {"nasbench301": {"samples": 10_000_000, "batch_size": 256}}
+#: random valid cells a space that is not enumerated is pretrained on (``--cells``)
+DEFAULT_CELLS = 100_000
+
+
+def pretrain_defaults(space: str) -> dict[str, int]:
+    """``samples`` and ``batch_size`` of the spec's pretraining of ``space``."""
+    return {"samples": 2_500_000, "batch_size": 32, **SPACE_PRETRAIN.get(space, {})}
 
 
 def check_pretrain_args(out: Path, samples: int, batch_size: int, lr: float, force: bool = False) -> None:
@@ -48,17 +61,18 @@ def check_pretrain_args(out: Path, samples: int, batch_size: int, lr: float, for
 
 
 def run_pretrain(space: str, out: Path, samples: int, seed: int, batch_size: int, lr: float,
-                 command: str, progress: bool = True, force: bool = False) -> dict:
-    """Pretrain a generator on every cell of ``space`` and write its weights and model card to ``out``
-    (an existing file only with ``force``, which keeps the old one beside it)."""
+                 command: str, progress: bool = True, force: bool = False, cells: int = DEFAULT_CELLS) -> dict:
+    """Pretrain a generator on the cells of ``space`` (every cell of a finite space; ``cells`` random valid
+    cells of one that is not enumerated, drawn with ``seed``) and write its weights and model card to
+    ``out`` (an existing file only with ``force``, which keeps the old one beside it)."""
     check_pretrain_args(out, samples, batch_size, lr, force)
     codec = get_codec(space)
-    archs = list(codec.enumerate())
+    archs = codec.pretraining_cells(np.random.default_rng(seed), cells)
     nodes, edges = codec.encode(archs)
     torch.set_num_threads(1)
     torch.manual_seed(seed)
-    config = GeneratorConfig(num_classes=codec.num_classes, max_nodes=codec.max_nodes)
-    generator = Generator(config)
+    config = GeneratorConfig.for_codec(codec)
+    generator = build_generator(config)
     settings = PretrainSettings(samples=samples, batch_size=batch_size, lr=lr)
 
     def report(seen: int, loss: float) -> None:
@@ -75,6 +89,7 @@ def run_pretrain(space: str, out: Path, samples: int, seed: int, batch_size: int
     meta = {"command": command, "seed": seed, "samples_seen": stats["samples"], "steps": stats["steps"],
             "train_seconds": round(stats["seconds"], 1), "final_recon_loss": stats["final_loss"],
             "batch_size": batch_size, "lr": lr, "training_cells": len(archs),
+            "training_data": _training_data(codec, len(archs), seed),
             "sample_quality_uniform3": quality, "sample_quality_normal": quality_normal,
             "date": date.today().isoformat(), "torch": str(torch.__version__), "python": platform.python_version()}
     out.parent.mkdir(parents=True, exist_ok=True)
@@ -88,12 +103,20 @@ def run_pretrain(space: str, out: Path, samples: int, seed: int, batch_size: int
     return meta
 
 
+def _training_data(codec, count: int, seed: int) -> str:
+    if not codec.enumerable:
+        return (f"{count:,} uniformly random valid cells of the space (seed {seed}; the space is not enumerated; "
+                f"the generator sees one cell per sample, so the {' and '.join(codec.cells)} cells share it)")
+    return f"the {count:,} cells of the space"
+
+
 def _model_card(space: str, meta: dict, eval_s: float) -> str:
     q, qn = meta["sample_quality_uniform3"], meta["sample_quality_normal"]
+    data = meta.get("training_data", f"the {meta['training_cells']:,} cells of the space")
     return f"""# AG-Net generator for {space}
 
-Unsupervised pretraining (spec §4): every step reconstructs a random batch of the
-{meta['training_cells']:,} cells of the space from fresh z ~ N(0, I); no accuracies are used.
+Unsupervised pretraining (spec §4): every step reconstructs a random batch of {data}
+from fresh z ~ N(0, I); no accuracies are used.
 Adam lr {meta['lr']}, betas (0.5, 0.999), batch {meta['batch_size']}.
 
 | | |

@@ -317,6 +317,11 @@ class RunRecorder:
                                "best_val_acc": "best validation accuracy among the queries so far",
                                "best_test_acc": "test accuracy of that best-by-validation architecture"},
                    "queries": self.queries}
+        if self.queries:  # the best architecture by validation accuracy, in NASLib's form and as a string
+            last = self.queries[-1]
+            best = next(q for q in self.queries if q["arch"] == last["best_arch"])
+            summary["best"] = {"arch": best["arch"], "arch_str": best["arch_str"], "val_acc": best["val_acc"],
+                               "test_acc": best["test_acc"]}
         if self.hardware is not None:
             summary["hardware"] = self.hardware
             summary["columns"].update({

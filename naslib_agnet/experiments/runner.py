@@ -27,8 +27,9 @@ from .spaces import get_space
 
 
 def _oracle(dataset_api: dict[str, Any]):
-    """The table of a space's dataset_api (``nb201_oracle`` or ``nb101_oracle``)."""
-    return dataset_api["nb101_oracle"] if "nb101_oracle" in dataset_api else dataset_api["nb201_oracle"]
+    """The oracle of a space's dataset_api (every space's builder puts it under ``oracle``: a table or a
+    surrogate, ``query(arch) -> {metric: value}``)."""
+    return dataset_api["oracle"]
 
 
 def set_seed(seed: int) -> None:

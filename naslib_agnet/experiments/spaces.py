@@ -21,7 +21,8 @@ class SpaceEntry:
 #: search_space -> the bridge module holding ``{Space}``, ``make_..._dataset_api``, ``canonical_dataset`` and
 #: ``data_files``
 SPACES = {"nasbench201": ("naslib_agnet.bridge.nasbench201_space", "NasBench201Space", "make_nb201_dataset_api"),
-          "nasbench101": ("naslib_agnet.bridge.nasbench101_space", "NasBench101Space", "make_nb101_dataset_api")}
+          "nasbench101": ("naslib_agnet.bridge.nasbench101_space", "NasBench101Space", "make_nb101_dataset_api"),
+          "nasbench301": ("naslib_agnet.bridge.darts_space", "NasBench301Space", "make_nb301_dataset_api")}
 
 
 def get_space(name: str) -> SpaceEntry:

@@ -616,10 +616,11 @@ def _forward(ws: _Workspace, p: _Params, z: np.ndarray) -> None:
 # loss (mirrors reconstruction_loss, MLPPredictor.forward, search_loss) and d loss / d out
 # ----------------------------------------------------------------------------------------
 
-def _reconstruction(ws: _Workspace, target_nodes: np.ndarray, target_edges: np.ndarray) -> np.ndarray:
+def _reconstruction(ws: _Workspace, target_nodes: np.ndarray, target_edges: np.ndarray,
+                    node_weight: float = 1.0) -> np.ndarray:
     """Per-graph L_G,i of ``ws.out`` (mirrors reconstruction_loss); fills ``ws.dout`` with the
-    unscaled per-graph derivative d L_G,i / d out_i: (softmax - onehot)/N on the node logits,
-    (sigmoid(x) - y)/E on the edge logits."""
+    unscaled per-graph derivative d L_G,i / d out_i: node_weight (softmax - onehot)/N on the node
+    logits, (sigmoid(x) - y)/E on the edge logits."""
     B, K, N, n, s, g, h, L, T, P, Pg, E, D = ws.dims
     f = ws.out.dtype.type
     out, dout, NK = ws.out, ws.dout, N * K
@@ -631,7 +632,7 @@ def _reconstruction(ws: _Workspace, target_nodes: np.ndarray, target_edges: np.n
     picked = sm[ws.bi, ws.ni, target_nodes]                # shifted logit of each target class
     np.exp(sm, out=sm)
     se = np.add.reduce(sm, axis=2)
-    node_ce = (np.log(se) - picked).mean(axis=1)
+    node_ce = (np.log(se) - picked).mean(axis=1) * node_weight
     sm /= se[..., None]                                    # softmax
     sm[ws.bi, ws.ni, target_nodes] -= 1.0                  # d ce / d logits = softmax - onehot
 
@@ -644,7 +645,7 @@ def _reconstruction(ws: _Workspace, target_nodes: np.ndarray, target_edges: np.n
     np.log1p(sp, out=sp)
     sp += np.maximum(x, 0)
     sp -= x * y
-    np.multiply(sm, f(1.0 / N), out=dout[:, :NK].reshape(B, N, K))
+    np.multiply(sm, f(node_weight / N), out=dout[:, :NK].reshape(B, N, K))
     de = dout[:, NK:]
     _sigmoid(x, de, ws.one)
     de -= y
@@ -939,7 +940,7 @@ def search_loss_and_grad(generator: Generator, predictor: MLPPredictor | None, z
 
 
 def objective_loss_and_grad(generator: Generator, z: np.ndarray, target_nodes: np.ndarray,
-                            target_edges: np.ndarray, objective) -> float:
+                            target_edges: np.ndarray, objective, node_weight: float = 1.0) -> float:
     """Forward + backward of ``objective(g(z), reconstruction_loss(g(z)))`` for any torch objective.
 
     The generator and the reconstruction loss run here in NumPy; ``objective(out, recon)``
@@ -957,7 +958,7 @@ def objective_loss_and_grad(generator: Generator, z: np.ndarray, target_nodes: n
     target_edges = np.asarray(target_edges, dtype=z.dtype).reshape(B, E)
     with np.errstate(over="ignore"), single_thread_blas():
         _forward(ws, p, z)
-        recon = _reconstruction(ws, target_nodes, target_edges)
+        recon = _reconstruction(ws, target_nodes, target_edges, node_weight)
     out_t = torch.from_numpy(ws.out.copy()).requires_grad_(True)
     recon_t = torch.from_numpy(np.ascontiguousarray(recon)).requires_grad_(True)
     loss = objective(out_t, recon_t)

@@ -40,6 +40,15 @@ class GeneratorConfig:
     node_dim: int = 32
     graph_dim: int = 32
     gnn_layers: int = 2
+    #: 1: the graph starts from one ``input`` node (NB201, NB101); 2: from ``input`` and a generated
+    #: second input (DARTS, spec §2.5: :class:`TwoInputGenerator`)
+    input_nodes: int = 1
+
+    @classmethod
+    def for_codec(cls, codec) -> "GeneratorConfig":
+        """The spec's sizes for a search space's codec (its K, N, input nodes and GNN layers)."""
+        return cls(num_classes=codec.num_classes, max_nodes=codec.max_nodes,
+                   gnn_layers=getattr(codec, "gnn_layers", 2), input_nodes=getattr(codec, "input_nodes", 1))
 
     @property
     def latent_dim(self) -> int:
@@ -221,12 +230,13 @@ class Generator(nn.Module):
         node_logits = [FIXED_LOGIT * self.start_onehot.expand(b, -1)]
         edge_logits = []
         for t in range(1, n_max):
-            if t > 1:  # message passing on the partial graph; one node has no edges
+            single = self._single_node_readout(t)
+            if single is None:  # message passing on the partial graph
                 states = self.gnn(states, adj[:, :t, :t], gnn_biases)
             projected = F.linear(states, self.state_proj.weight, state_bias)
             feats, gates, edge_from_old = projected.split([2 * g, 2, h], dim=2)
-            if t == 1:  # a single node: plain linear readouts, no gate
-                readouts = feats[:, 0]
+            if single is not None:  # the readouts of one node's state: plain linear maps, no gate
+                readouts = feats[:, single]
             else:
                 gated = feats.view(b, t, 2, g) * torch.sigmoid(gates).unsqueeze(-1)
                 readouts = gated.sum(dim=1).view(b, 2 * g)
@@ -235,9 +245,8 @@ class Generator(nn.Module):
             s_t = self.node_type_out(torch.relu(to_type + z_type))
             init_hidden = self.init_from_node(self.node_embedding(s_t)) + self.init_from_graph(h_graph_init)
             h_t = self.node_init_out(torch.relu(init_hidden + z_init))
-            if t == 1:  # the edge 0->1 is always present
-                a_t = z.new_full((b, 1), FIXED_LOGIT)
-            else:
+            a_t = self._fixed_edge_logits(t, z)
+            if a_t is None:
                 context = self.edge_from_new(h_t) + to_edge + z_edge
                 a_t = self.edge_out(torch.relu(edge_from_old + context.unsqueeze(1))).squeeze(-1)
             node_logits.append(s_t)
@@ -248,12 +257,57 @@ class Generator(nn.Module):
                 adj[:, :t, t] = (a_t.detach() > EDGE_THRESHOLD).to(adj.dtype)
         return torch.stack(node_logits, 1), torch.cat(edge_logits, 1)
 
+    # the first steps, which a space with other start nodes overrides (spec §2.3 d, §2.5)
+    def _single_node_readout(self, t: int) -> int | None:
+        """At step t, the node whose state alone gives the graph readouts (no message passing, no
+        gate), or None for the gated readouts after message passing: node 0 at t = 1."""
+        return 0 if t == 1 else None
+
+    def _fixed_edge_logits(self, t: int, z: torch.Tensor) -> torch.Tensor | None:
+        """The edge logits ``[B, t]`` of step t where they are fixed, else None: 0->1 always present."""
+        return z.new_full((z.shape[0], 1), FIXED_LOGIT) if t == 1 else None
+
     def sample_latent(self, num: int, generator: torch.Generator | None = None,
                       bound: float | None = None) -> torch.Tensor:
         """z ~ N(0, I) (``bound=None``) or z ~ U[-bound, bound] per coordinate."""
         if bound is None:
             return torch.randn(num, self.latent_dim, generator=generator)
         return (torch.rand(num, self.latent_dim, generator=generator) * 2.0 - 1.0) * bound
+
+
+class TwoInputGenerator(Generator):
+    """The generator of the DARTS space (spec §2.5, NB301's first steps): node 1 is the second cell
+    input ``input_1`` (its type logits learned), with the edge logit 0->1 fixed to -1 so the partial
+    graph stays edgeless; at step 2 the readouts come from node 1's state alone (no message passing)
+    and the new node's edge logits are fixed to (0->2: +1, 1->2: -1); normal steps from t = 3 on."""
+
+    def __init__(self, config: GeneratorConfig):
+        if config.max_nodes < 3:
+            raise ValueError(f"a two-input generator needs max_nodes >= 3, got {config.max_nodes}")
+        super().__init__(config)
+
+    def _single_node_readout(self, t: int) -> int | None:
+        return t - 1 if t <= 2 else None
+
+    def _fixed_edge_logits(self, t: int, z: torch.Tensor) -> torch.Tensor | None:
+        if t == 1:
+            return z.new_full((z.shape[0], 1), -1.0)
+        if t == 2:
+            return z.new_tensor([1.0, -1.0]).expand(z.shape[0], 2)
+        return None
+
+
+#: generator class by ``GeneratorConfig.input_nodes``
+GENERATOR_CLASSES: dict[int, type[Generator]] = {1: Generator, 2: TwoInputGenerator}
+
+
+def build_generator(config: GeneratorConfig) -> Generator:
+    """The generator a config describes (its class follows ``input_nodes``)."""
+    try:
+        cls = GENERATOR_CLASSES[config.input_nodes]
+    except KeyError:
+        raise ValueError(f"input_nodes must be one of {sorted(GENERATOR_CLASSES)}, got {config.input_nodes}") from None
+    return cls(config)
 
 
 def split_output(output: torch.Tensor, config: GeneratorConfig) -> tuple[torch.Tensor, torch.Tensor]:

@@ -9,8 +9,9 @@ from .generator import GeneratorConfig, split_output
 
 
 def reconstruction_loss(output: torch.Tensor, target_nodes: torch.Tensor, target_edges: torch.Tensor,
-                        config: GeneratorConfig) -> torch.Tensor:
-    """Per-graph L_G,i = mean node cross-entropy + mean edge BCE-with-logits, shape ``[B]``.
+                        config: GeneratorConfig, node_weight: float = 1.0) -> torch.Tensor:
+    """Per-graph L_G,i = node_weight * mean node cross-entropy + mean edge BCE-with-logits, shape ``[B]``
+    (``node_weight`` 1, or 2 in the NB301 search: spec §3.1).
 
     ``target_nodes``: ``[B, N]`` class indices over all N positions (padding = ``output``);
     ``target_edges``: ``[B, E]`` column-ordered 0/1 edge targets.
@@ -19,7 +20,7 @@ def reconstruction_loss(output: torch.Tensor, target_nodes: torch.Tensor, target
     node_ce = F.cross_entropy(node_logits.transpose(1, 2), target_nodes, reduction="none").mean(1)
     edge_bce = F.binary_cross_entropy_with_logits(edge_logits, target_edges.to(edge_logits.dtype),
                                                   reduction="none").mean(1)
-    return node_ce + edge_bce
+    return node_weight * node_ce + edge_bce
 
 
 def search_loss(recon: torch.Tensor, prediction: torch.Tensor, target: torch.Tensor,

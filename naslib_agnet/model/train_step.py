@@ -58,8 +58,9 @@ def resolve_engine(generator: Generator, engine: str | None = None) -> str:
 
 
 def train_step(generator: Generator, z: torch.Tensor, nodes: np.ndarray, edges: np.ndarray,
-               objective: Callable[[torch.Tensor, torch.Tensor], torch.Tensor], engine: str | None = None) -> float:
-    """Gradients of ``objective(generator(z), reconstruction_loss(generator(z), nodes, edges))``;
+               objective: Callable[[torch.Tensor, torch.Tensor], torch.Tensor], engine: str | None = None,
+               node_weight: float = 1.0) -> float:
+    """Gradients of ``objective(generator(z), reconstruction_loss(generator(z), nodes, edges, node_weight))``;
     returns the loss value. The caller zeroes the objective's modules' gradients and steps the optimizer."""
     engine = resolve_engine(generator, engine)
     if engine == "fast":
@@ -69,7 +70,7 @@ def train_step(generator: Generator, z: torch.Tensor, nodes: np.ndarray, edges: 
         if threads != 1:  # the objective's ops are tiny: torch's thread pool only adds overhead (1.5x here)
             torch.set_num_threads(1)
         try:
-            return objective_loss_and_grad(generator, z.numpy(), nodes, edges, objective)
+            return objective_loss_and_grad(generator, z.numpy(), nodes, edges, objective, node_weight)
         finally:
             if threads != 1:
                 torch.set_num_threads(threads)
@@ -77,7 +78,7 @@ def train_step(generator: Generator, z: torch.Tensor, nodes: np.ndarray, edges: 
         param.grad = None
     out = generator(z)
     recon = reconstruction_loss(out, torch.as_tensor(np.asarray(nodes), device=out.device),
-                                torch.as_tensor(np.asarray(edges), device=out.device), generator.config)
+                                torch.as_tensor(np.asarray(edges), device=out.device), generator.config, node_weight)
     loss = objective(out, recon)
     loss.backward()
     return float(loss.detach())

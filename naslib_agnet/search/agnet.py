@@ -7,6 +7,13 @@ de-duplicated architectures, and propose the ``top_k`` of them by the scorer's v
 scores the candidates is a :class:`~naslib_agnet.search.scorers.Scorer` (``settings.scorer``);
 the loop knows none of them. No NASLib, no files: the caller evaluates the proposals and
 reports the scores with :meth:`AGNetSearch.observe`.
+
+A space whose architectures have several cells (DARTS: normal and reduction cell,
+:attr:`~naslib_agnet.spaces.Codec.cells`) is searched one cell at a time (spec §5.6): the generator
+generates cell i while |D| < ``loop.phase_switch`` (i + 1), the last cell to the end; the cells
+before the active one are fixed to those of the best architecture found when the phase began,
+the cells after it to random valid cells of the pretrained generator. Retraining reconstructs
+the active cell of every evaluated architecture.
 """
 from __future__ import annotations
 
@@ -18,7 +25,7 @@ from typing import Any
 import numpy as np
 import torch
 
-from ..model import Generator, GeneratorConfig, rank_weights
+from ..model import GeneratorConfig, build_generator, rank_weights
 from ..model.train_step import train_step
 from ..spaces import ArchKey, Codec, sample_discrete
 from .scorers import Candidates, Observations, Scorer, ScorerContext, scorer_class
@@ -62,17 +69,18 @@ class AGNetSearch:
         self.codec = codec
         self.candidate_filter = candidate_filter
         self.settings = settings or AGNetSettings()
-        cfg = generator_config or GeneratorConfig(num_classes=codec.num_classes, max_nodes=codec.max_nodes)
-        if (cfg.num_classes, cfg.max_nodes) != (codec.num_classes, codec.max_nodes):
-            raise ValueError(f"generator sizes K={cfg.num_classes}, N={cfg.max_nodes} do not match the "
-                             f"{codec.name} codec (K={codec.num_classes}, N={codec.max_nodes})")
+        cfg = generator_config or GeneratorConfig.for_codec(codec)
+        if (cfg.num_classes, cfg.max_nodes, cfg.input_nodes) != (codec.num_classes, codec.max_nodes, codec.input_nodes):
+            raise ValueError(f"generator sizes K={cfg.num_classes}, N={cfg.max_nodes}, input nodes {cfg.input_nodes} do "
+                             f"not match the {codec.name} codec (K={codec.num_classes}, N={codec.max_nodes}, input "
+                             f"nodes {codec.input_nodes})")
         self.torch_rng = torch.Generator().manual_seed(seed)
         self.rng = np.random.default_rng(seed)
         self.seed = seed
         loop = self.settings.loop
         with torch.random.fork_rng(devices=[]):
             torch.manual_seed(seed)  # the generator's, then the scorer's initialisation
-            self.generator = Generator(cfg)
+            self.generator = build_generator(cfg)
             self.scorer = self._make_scorer(ScorerContext(codec=codec, output_dim=cfg.output_dim, seed=seed,
                                                           alpha=loop.alpha))
         if generator_state is not None:
@@ -86,6 +94,8 @@ class AGNetSearch:
         self._pending: set[Hashable] = set()
         self.timings = SearchTimings()
         self.last_candidates: list[tuple[ArchKey, Any]] = []
+        self.cell = 0  #: the cell the generator generates now (index into codec.cells)
+        self.fixed_cells: list[Any] | None = None  #: every cell of a proposal except the active one
 
     def _make_scorer(self, context: ScorerContext) -> Scorer:
         return scorer_class(self.settings.scorer)(self.settings.scorer_settings, context)
@@ -101,23 +111,30 @@ class AGNetSearch:
         score = float(score)
         if not np.isfinite(score):
             raise ValueError(f"score of {arch} must be a finite number, got {score}")
-        key = self.codec.dedup_key(tuple(int(v) for v in arch))
-        self.archs.append(tuple(int(v) for v in arch))
+        arch = self.codec.key(arch)
+        key = self.codec.dedup_key(arch)
+        self.archs.append(arch)
         self.scores.append(score)
         self._seen.add(key)
         self._pending.discard(key)
 
     def mark_pending(self, arch: ArchKey) -> None:
         """Exclude an architecture the caller will evaluate from future proposals."""
-        self._pending.add(self.codec.dedup_key(tuple(int(v) for v in arch)))
+        self._pending.add(self.codec.dedup_key(self.codec.key(arch)))
 
     def is_seen(self, arch: ArchKey) -> bool:
         """True for architectures already observed or proposed and not yet observed."""
-        key = self.codec.dedup_key(tuple(int(v) for v in arch))
+        key = self.codec.dedup_key(self.codec.key(arch))
         return key in self._seen or key in self._pending
 
+    def active_cells(self, archs) -> list[Any]:
+        """The active cell of each architecture (the architecture itself in a one-cell space)."""
+        if len(self.codec.cells) == 1:
+            return [self.codec.split(a)[0] for a in archs]
+        return [self.codec.split(a)[self.cell] for a in archs]
+
     def observations(self) -> Observations:
-        nodes, edges = self.codec.encode(self.archs)
+        nodes, edges = self.codec.encode(self.active_cells(self.archs))
         return Observations(list(self.archs), np.asarray(self.scores, dtype=np.float64), nodes, edges)
 
     # ------------------------------------------------------------------------------ ask
@@ -131,6 +148,7 @@ class AGNetSearch:
         if not self.archs:
             raise RuntimeError("AG-Net needs at least one observed architecture before it can propose")
         num = self.settings.loop.top_k if num is None else num
+        self._update_phase()
         start = time.perf_counter()
         steps = self.retrain()
         retrained = time.perf_counter()
@@ -151,8 +169,45 @@ class AGNetSearch:
         t.empty_iterations += not chosen
         t.per_iteration.append({"observed": len(self.archs), "retrain_s": retrained - start,
                                 "rank_fit_s": mid - retrained, "generate_s": end - mid, "steps": steps,
-                                "candidates": len(candidates)})
+                                "candidates": len(candidates), "cell": self.codec.cells[self.cell]})
         return chosen
+
+    def _update_phase(self) -> None:
+        """Spaces of several cells: the active cell for |D| (spec §5.6) and the fixed other cells."""
+        count = len(self.codec.cells)
+        if count == 1:
+            return
+        if self.fixed_cells is None:
+            self.fixed_cells = self._generated_cells(count)
+        phase = min(len(self.archs) // self.settings.loop.phase_switch, count - 1)
+        if phase > self.cell:
+            best = self.codec.split(self.best()[0])
+            self.fixed_cells[:phase] = best[:phase]
+            self.cell = phase
+
+    @torch.no_grad()
+    def _generated_cells(self, count: int, tries: int = 100) -> list[Any]:
+        """One random valid cell of the generator per position, z ~ U[-bound, bound] (spec §5.6: the
+        fixed reduction cell of phase 1); a uniformly random cell where the generator yields none valid
+        in ``tries`` batches of 100 (e.g. an untrained generator)."""
+        self.generator.eval()
+        cells: list[Any] = []
+        for _ in range(tries):
+            z = self.generator.sample_latent(100, generator=self.torch_rng, bound=self.settings.loop.latent_bound)
+            node_logits, edge_logits = self.generator.generate(z)
+            types, edges = sample_discrete(node_logits, edge_logits, generator=self.torch_rng)
+            cells += [c for c in self.codec.decode(types, edges, edge_logits.numpy()) if c is not None]
+            if len(cells) >= count:
+                return cells[:count]
+        return cells + self.codec.sample_cells(self.rng, count - len(cells))
+
+    def _compose(self, cell: Any) -> ArchKey:
+        """The architecture of a generated active cell and the fixed other cells."""
+        if self.fixed_cells is None:
+            return self.codec.join((cell,))
+        cells = list(self.fixed_cells)
+        cells[self.cell] = cell
+        return self.codec.join(cells)
 
     # ------------------------------------------------------------------------ internals
     # the hooks a variant overrides: _make_scorer, _weights, _targets, _objective, _select
@@ -179,7 +234,7 @@ class AGNetSearch:
         s = self.settings.loop
         n = len(self.archs)
         weights = self._weights()
-        nodes, edges = self.codec.encode(self.archs)
+        nodes, edges = self.codec.encode(self.active_cells(self.archs))
         targets = self._targets()
         probs = weights / weights.sum()
         self.generator.train()
@@ -196,7 +251,8 @@ class AGNetSearch:
     def _train_step(self, z: torch.Tensor, nodes: np.ndarray, edges: np.ndarray,
                     targets: np.ndarray, weights: np.ndarray) -> None:
         self.optimizer.zero_grad(set_to_none=False)
-        train_step(self.generator, z, nodes, edges, self._objective(nodes, edges, targets, weights))
+        train_step(self.generator, z, nodes, edges, self._objective(nodes, edges, targets, weights),
+                   node_weight=self.settings.loop.node_loss_weight)
         self.optimizer.step()
 
     @torch.no_grad()
@@ -219,9 +275,10 @@ class AGNetSearch:
             outputs = torch.cat([node_logits.flatten(1), edge_logits], 1) if reads_outputs else None
             types, edges = sample_discrete(node_logits, edge_logits, generator=self.torch_rng)
             self.timings.latent_draws += len(z)
-            for i, arch in enumerate(self.codec.decode(types, edges)):
-                if arch is None:
+            for i, cell in enumerate(self.codec.decode(types, edges, edge_logits.numpy())):
+                if cell is None:
                     continue
+                arch = self._compose(cell)
                 key = self.codec.dedup_key(arch)
                 if key in self._seen or key in self._pending or key in found or key in rejected:
                     continue
@@ -239,7 +296,7 @@ class AGNetSearch:
         if not kept:
             return []
         archs = [arch for arch, _ in kept]
-        nodes, edges = self.codec.encode(archs)
+        nodes, edges = self.codec.encode(self.active_cells(archs))
         outputs = torch.stack([out for _, out in kept]) if reads_outputs else None
         return list(zip(archs, self.scorer.score(Candidates(archs, nodes, edges, outputs))))
 

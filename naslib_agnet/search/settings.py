@@ -17,7 +17,8 @@ and on the command line as ``search.agnet.loop.lr 0.0005`` or ``search.agnet.sco
 :func:`config_defaults` builds that tree from the dataclasses, so the configs, the ``KEY VALUE``
 keys and the code share one set of defaults. ``null`` loop values are the spec's per-space and
 hardware values (:data:`SPACE_LOOP`, :data:`HARDWARE_LOOP`): NB101 retrains 15 epochs per
-iteration, the hardware-aware search uses alpha 0.95 and lr 2e-4 (spec §5.5, §7).
+iteration; NB301 15 epochs, candidates in chunks of 1,000 ... 4,000 and nodes weighted 2 in the
+reconstruction loss; the hardware-aware search uses alpha 0.95 and lr 2e-4 (spec §5.5, §7).
 """
 from __future__ import annotations
 
@@ -116,10 +117,15 @@ class LoopSettings(Settings):
     latent_bound: float = 3.0  #: candidates use z ~ U[-bound, bound]
     chunk_size: int = 100  #: candidate draws grow 100, 200, ... per chunk
     max_chunks: int = 9  #: ... up to this many chunks per iteration (4,500 draws for NB201)
+    #: w in the search's reconstruction loss L_G = w L_V + L_E (spec §3.1: 1; NB301: 2)
+    node_loss_weight: float = 1.0
+    #: spaces of several cells (DARTS): the search generates cell i while |D| < phase_switch (i + 1), the
+    #: other cells fixed, and the last cell to the end (spec §5.6: the normal cell until |D| = 160)
+    phase_switch: int = 160
 
     def validate(self) -> None:
         _positive(self, "num_init", "top_k", "num_candidates", "batch_size", "chunk_size", "max_chunks",
-                  "lr", "weight_factor", "latent_bound")
+                  "lr", "weight_factor", "latent_bound", "node_loss_weight", "phase_switch")
         _positive(self, "retrain_epochs", "weight_decay", strict=False)
         if not 0.0 <= self.alpha <= 1.0:
             raise ValueError(f"AG-Net setting search.agnet.loop.alpha must lie in [0, 1], got {self.alpha}")
@@ -154,7 +160,10 @@ class HardwareSettings(Settings):
 
 
 #: spec §5.5: loop values of a search space that differ from the NB201 defaults
-SPACE_LOOP: dict[str, dict[str, Any]] = {"nasbench101": {"retrain_epochs": 15}}
+SPACE_LOOP: dict[str, dict[str, Any]] = {
+    "nasbench101": {"retrain_epochs": 15},
+    "nasbench301": {"retrain_epochs": 15, "chunk_size": 1000, "max_chunks": 4, "node_loss_weight": 2.0},
+}
 #: spec §7: loop values of the hardware-aware search that differ from the NB201 defaults
 HARDWARE_LOOP: dict[str, Any] = {"alpha": 0.95, "lr": 2e-4, "weight_decay": 1e-4, "chunk_size": 500, "max_chunks": 5}
 DEFAULT_SCORER = "spec"

@@ -604,20 +604,47 @@ def decode_arch(node_classes: Any, edge_bits: Any,
     return (cells[0], cells[1]), None
 
 
-class DartsCellCodec(Codec):
-    """One DARTS cell <-> AG-Net's 11-node graph (spec §2.5). Keys are canonical compact cells.
+class DartsCodec(Codec):
+    """The DARTS space: an architecture is a (normal, reduction) pair of cells, each cell AG-Net's
+    11-node graph (spec §2.5), both graphs of one generator with two input nodes and 4 GNN layers.
+    Keys are canonical compact architectures; cells are canonical compact cells."""
 
-    The generator sees one cell at a time; an architecture is two such graphs
-    (:func:`encode_arch` / :func:`decode_arch`).
-    """
-
-    name = "nasbench301_cell"
+    name = "nasbench301"
     node_types = NODE_TYPES
     max_nodes = MAX_NODES
+    cells = CELL_TYPES
+    input_nodes = 2
+    gnn_layers = 4
+    enumerable = False
 
-    def encode(self, archs: Sequence[Any]) -> tuple[np.ndarray, np.ndarray]:
+    def key(self, arch: Any) -> Arch:
+        return canonical(arch)
+
+    def split(self, arch: Any) -> tuple[Cell, Cell]:
+        return canonical(arch)
+
+    def join(self, cells: Sequence[Any]) -> Arch:
+        if len(cells) != 2:
+            raise ValueError(f"a DARTS architecture is (normal, reduce), got {len(cells)} cell(s)")
+        return canonical(tuple(cells))
+
+    def dedup_key(self, arch: Any) -> Arch:
+        return canonical(arch)
+
+    def pretraining_cells(self, rng: np.random.Generator, num: int) -> list[Cell]:
+        return sample_cells(rng, num)
+
+    def sample_cells(self, rng: np.random.Generator, num: int) -> list[Cell]:
+        """``num`` random valid cells (no enumeration)."""
+        return sample_cells(rng, num)
+
+    def sample(self, rng: np.random.Generator, num: int) -> list[Arch]:
+        """``num`` random valid architectures."""
+        return [sample(rng) for _ in range(num)]
+
+    def encode(self, cells: Sequence[Any]) -> tuple[np.ndarray, np.ndarray]:
         """Cells -> node classes ``[B, 11]`` int64, edge bits ``[B, 55]`` float32."""
-        return cells_to_graphs(archs)
+        return cells_to_graphs(cells)
 
     def decode(self, node_types: np.ndarray, edges: np.ndarray,
                edge_logits: np.ndarray | None = None) -> list[Cell | None]:
@@ -633,12 +660,5 @@ class DartsCellCodec(Codec):
         return [graph_to_cell(nodes[i], bits[i], None if logits is None else logits[i])
                 for i in range(nodes.shape[0])]
 
-    def dedup_key(self, arch: Any) -> Cell:
-        return canonical_cell(arch)
-
     def is_valid(self, arch: Any) -> bool:
-        return why_invalid_cell(arch) is None
-
-    def sample(self, rng: np.random.Generator, n: int) -> list[Cell]:
-        """``n`` random valid cells (no enumeration)."""
-        return sample_cells(rng, n)
+        return why_invalid(arch) is None

@@ -314,7 +314,8 @@ class NasBench101Codec(Codec):
             edges[rows, : n * (n - 1) // 2] = flat[:, src * n + dst]
         return nodes, edges
 
-    def decode(self, node_types: np.ndarray, edges: np.ndarray) -> list[tuple[int, ...] | None]:
+    def decode(self, node_types: np.ndarray, edges: np.ndarray,
+               edge_logits: np.ndarray | None = None) -> list[tuple[int, ...] | None]:
         """Sampled ``[B, 7]`` classes and ``[B, 21]`` edge bits -> canonical keys, ``None`` where invalid."""
         node_types = np.asarray(node_types)
         edges = np.asarray(edges).astype(bool)

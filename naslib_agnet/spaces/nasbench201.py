@@ -163,7 +163,8 @@ class NasBench201Codec(Codec):
         nodes[:, 1:7] = _OP_TO_CLASS[ops[:, _NODE_TO_NASLIB_POS]]
         return nodes, np.repeat(self.fixed_edges[None], ops.shape[0], axis=0)
 
-    def decode(self, node_types: np.ndarray, edges: np.ndarray) -> list[ArchKey | None]:
+    def decode(self, node_types: np.ndarray, edges: np.ndarray,
+               edge_logits: np.ndarray | None = None) -> list[ArchKey | None]:
         """Valid iff: 8 nodes (no ``output`` before the last), ``input`` only first, edges = the fixed set."""
         node_types = np.asarray(node_types)
         edges = np.asarray(edges).astype(bool)

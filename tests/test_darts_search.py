@@ -1,0 +1,154 @@
+"""AG-Net on the DARTS space: the two-input generator's first steps, the two-phase search (spec §5.6),
+the NASLib-protocol space (sampling, mutation, neighbourhood, query), NASLib's nb301_model layout, and
+a short search end to end on the real YAHPO surrogate."""
+from __future__ import annotations
+
+import json
+from pathlib import Path
+
+import numpy as np
+import pytest
+import torch
+
+from naslib_agnet.model import GeneratorConfig, TwoInputGenerator, build_generator
+from naslib_agnet.search import AGNetSearch, AGNetSettings
+from naslib_agnet.spaces import darts, get_codec
+from naslib_agnet.spaces.base import sample_discrete
+
+pytest.importorskip("onnxruntime", reason="the NB301 surrogate needs onnxruntime (installed by make setup)")
+
+CODEC = get_codec("nasbench301")
+REPO = Path(__file__).resolve().parents[1]
+
+
+@pytest.fixture(scope="module")
+def api(data_dir):
+    from naslib_agnet.bridge.darts_space import make_nb301_dataset_api
+
+    return make_nb301_dataset_api(data_dir)
+
+
+def test_the_darts_generator_has_the_specs_size_and_first_steps():
+    gen = build_generator(GeneratorConfig.for_codec(CODEC))
+    assert isinstance(gen, TwoInputGenerator)
+    assert sum(p.numel() for p in gen.parameters()) == 56_558  # spec §2.1
+    z = torch.randn(64, 32, generator=torch.Generator().manual_seed(0))
+    nodes, edges = gen.generate(z)
+    assert nodes.shape == (64, 11, 11) and edges.shape == (64, 55)
+    assert (nodes[:, 0].argmax(1) == 1).all()  # node 0 is input
+    assert torch.equal(edges[:, 0], torch.full((64,), -1.0))  # 0->1 fixed to -1
+    assert torch.equal(edges[:, 1:3], torch.tensor([1.0, -1.0]).expand(64, 2))  # 0->2 +1, 1->2 -1
+    assert nodes[:, 1].std(0).max() > 0  # node 1's type is learned
+    # one graph's output does not depend on its batch-mates
+    single = gen.generate(z[5:6])
+    torch.testing.assert_close(single[1], edges[5:6])
+
+
+def run_search(oracle, queries, seed=0, **loop):
+    settings = AGNetSettings.build(space="nasbench301", loop={"retrain_epochs": 1, **loop})
+    search = AGNetSearch(CODEC, settings, seed=seed)
+    rng = np.random.default_rng(seed)
+    for arch in CODEC.sample(rng, 16):
+        search.observe(arch, oracle.query(arch)["val_acc"])
+    batches = []
+    while len(search.archs) < queries:
+        batch = search.propose()
+        assert batch, "the search must propose"
+        batches.append((len(search.archs), search.cell, list(search.fixed_cells), batch))
+        for arch in batch:
+            search.observe(arch, oracle.query(arch)["val_acc"])
+    return search, batches
+
+
+def test_the_search_generates_the_normal_cell_then_the_reduction_cell(api):
+    search, batches = run_search(api["oracle"], 96, phase_switch=48)
+    assert AGNetSettings.build(space="nasbench301").loop.phase_switch == 160  # spec §5.6
+    first = [b for b in batches if b[0] < 48]
+    second = [b for b in batches if b[0] >= 48]
+    assert first and second
+    reduce_fixed = first[0][2][1]
+    for size, cell, fixed, batch in first:
+        assert cell == 0 and fixed[1] == reduce_fixed
+        assert all(arch[1] == reduce_fixed for arch in batch)  # phase 1: the reduction cell stays fixed
+    best_at_switch = max(zip(search.scores[:48], search.archs[:48]))[1]
+    for size, cell, fixed, batch in second:
+        assert cell == 1 and fixed[0] == best_at_switch[0]
+        assert all(arch[0] == best_at_switch[0] for arch in batch)  # phase 2: the best normal cell fixed
+        assert len({arch[1] for arch in batch}) == len(batch)  # QUIRK-7 fixed: no duplicate in a batch
+    assert len(set(search.archs)) == len(search.archs)
+    assert all(darts.why_invalid(a) is None and darts.canonical(a) == a for a in search.archs)
+    assert [it["cell"] for it in search.timings.per_iteration][:1] == ["normal"]
+    assert search.timings.per_iteration[-1]["cell"] == "reduce"
+
+
+def test_retraining_reconstructs_the_active_cell(api):
+    search, _ = run_search(api["oracle"], 48, phase_switch=32)
+    assert search.cell == 1
+    nodes, edges = search.observations().nodes, search.observations().edges
+    expected = CODEC.encode([a[1] for a in search.archs])
+    assert (nodes == expected[0]).all() and (edges == expected[1]).all()
+
+
+def test_the_search_settings_of_the_darts_space():
+    loop = AGNetSettings.build(space="nasbench301").loop
+    assert (loop.retrain_epochs, loop.chunk_size, loop.max_chunks, loop.node_loss_weight) == (15, 1000, 4, 2.0)
+    assert AGNetSettings.build(space="nasbench201").loop.node_loss_weight == 1.0
+
+
+# ------------------------------------------------------------------ the NASLib-protocol space
+def test_the_space_samples_mutates_and_neighbours_like_naslib(api):
+    from naslib_agnet.bridge.darts_space import NasBench301Space
+
+    np.random.seed(0)
+    graph = NasBench301Space()
+    graph.sample_random_architecture()
+    arch = graph.get_hash()
+    assert darts.why_invalid(arch) is None and darts.canonical(arch) == arch
+    for _ in range(200):
+        child = NasBench301Space()
+        child.mutate(graph)
+        diff = sum(p != q for a, b in zip(arch, child.get_hash()) for p, q in zip(a, b))
+        assert child.get_hash() != arch and darts.why_invalid(child.get_hash()) is None
+        assert 1 <= diff <= 2  # one pair changed (the other may move when the pair is re-sorted)
+    nbhd = [n.arch.get_hash() for n in graph.get_nbhd()]
+    assert len(nbhd) == len(set(nbhd)) and arch not in nbhd
+    # 16 pairs x 6 other ops, plus every other input a pair can take
+    inputs = sum(len([s for s in range(j // 2 + 2) if s not in (cell[j][0], cell[j ^ 1][0])])
+                 for cell in arch for j in range(8))
+    assert len(nbhd) == 16 * 6 + inputs
+    assert graph.query("VAL_ACCURACY", dataset_api=api) == api["oracle"].query(arch)["val_acc"]
+    assert graph.query("TRAIN_TIME", dataset_api=api) == api["oracle"].query(arch)["runtime"]
+    assert graph.query("TEST_ACCURACY", dataset_api=api) == -1
+    assert graph.get_arch_str().startswith("Genotype(normal=[")
+
+
+def test_naslibs_nb301_model_layout_reads_the_same_numbers(api):
+    arch = darts.sample(np.random.default_rng(4))
+    genotype = darts.compact_to_genotype(arch)
+    perf, runtime = api["nb301_model"]
+    assert perf.predict(config=genotype, representation="genotype") == api["oracle"].query(arch)["val_acc"]
+    assert runtime.predict(config=darts.compact_to_config(arch), representation="configspace") == \
+        api["oracle"].query(arch)["runtime"]
+    with pytest.raises(ValueError, match="deterministic"):
+        perf.predict(config=genotype, representation="genotype", with_noise=True)
+
+
+# ------------------------------------------------------------------ end to end
+def test_a_short_search_runs_end_to_end_on_the_surrogate(data_dir, tmp_path):
+    from naslib_agnet.experiments.config import load_config
+    from naslib_agnet.experiments.runner import run_search
+
+    config = load_config(REPO / "configs" / "agnet_nb301_cifar10.yaml",
+                             ["out_dir", str(tmp_path), "search.epochs", "40", "search.agnet.pretrained", "none",
+                              "search.agnet.loop.phase_switch", "24", "search.agnet.loop.retrain_epochs", "1"])
+    result = run_search(config, data_dir, progress="off")
+    summary = json.loads((result.path / "summary.json").read_text())
+    queries = summary["queries"]
+    assert len(queries) == 40 and summary["finished"]
+    assert "substitute" in summary["splits"]["val_acc"]
+    for q in queries:
+        arch = darts.canonical(q["arch"])
+        assert darts.genotype_str_to_arch(q["arch_str"]) == arch
+        assert q["test_acc"] is None and 85 < q["val_acc"] < 95
+    assert darts.genotype_str_to_arch(summary["best"]["arch_str"]) == darts.canonical(queries[-1]["best_arch"])
+    assert summary["agnet"]["random_fallbacks"] == 0
