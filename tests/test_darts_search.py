@@ -152,3 +152,68 @@ def test_a_short_search_runs_end_to_end_on_the_surrogate(data_dir, tmp_path):
         assert q["test_acc"] is None and 85 < q["val_acc"] < 95
     assert darts.genotype_str_to_arch(summary["best"]["arch_str"]) == darts.canonical(queries[-1]["best_arch"])
     assert summary["agnet"]["random_fallbacks"] == 0
+
+
+def test_pretraining_on_random_cells_writes_weights_a_search_starts_from(tmp_path):
+    from naslib_agnet.experiments.pretrain import pretrain_defaults, run_pretrain
+    from naslib_agnet.weights import load_generator
+
+    assert pretrain_defaults("nasbench301") == {"samples": 10_000_000, "batch_size": 256}  # spec §4
+    out = tmp_path / "g.pt"
+    meta = run_pretrain("nasbench301", out, samples=512, seed=0, batch_size=256, lr=2e-4, command="test",
+                        progress=False, cells=1000)
+    assert meta["steps"] == 2 and meta["training_cells"] == 1000
+    assert "random valid cells" in meta["training_data"] and "random valid cells" in out.with_suffix(".md").read_text()
+    assert 0.0 <= meta["sample_quality_uniform3"]["validity"] <= 1.0
+    state, cfg = load_generator("nasbench301", str(out))
+    assert (cfg.input_nodes, cfg.gnn_layers) == (2, 4)
+    search = AGNetSearch(CODEC, AGNetSettings.build(space="nasbench301"), generator_state=state, generator_config=cfg)
+    assert isinstance(search.generator, TwoInputGenerator)
+
+
+# ------------------------------------------------------------------ baselines on DARTS
+def test_naslibs_darts_path_encoding_by_hand():
+    from naslib_agnet.baselines.encodings_darts import (ADJACENCY_LENGTH, MAX_PATHS, PATH_ENCODING_LENGTH,
+                                                         encode_adjacency_one_hot, encode_paths, path_indices)
+
+    assert (MAX_PATHS, PATH_ENCODING_LENGTH, ADJACENCY_LENGTH) == (2801, 11204, 114)
+    # normal cell: a chain 0 -> 2 -> 3 -> 4 -> 5 next to input 1 at every node
+    chain = ((0, 3), (1, 0), (1, 1), (2, 2), (1, 4), (3, 5), (1, 6), (4, 2))
+    flat = ((0, 0), (1, 0), (0, 0), (1, 0), (0, 0), (1, 0), (0, 0), (1, 0))
+    arch = (chain, flat)
+    # chain paths: [0: sep3], node 3 via 2: [0: sep3, skip], node 4 via 3: [.., dil3], node 5 (pair 7 dropped by NASLib)
+    b = lambda cell, start, ops: (2 * cell + start) * MAX_PATHS + sum(7 ** j * (o + 1) for j, o in enumerate(ops))
+    expected = {b(0, 0, (3,)), b(0, 1, (0,)), b(0, 1, (1,)), b(0, 0, (3, 2)), b(0, 1, (0, 2)), b(0, 1, (4,)),
+                b(0, 0, (3, 2, 5)), b(0, 1, (0, 2, 5)), b(0, 1, (1, 5)), b(0, 1, (6,)),
+                b(1, 0, (0,)), b(1, 1, (0,))}
+    assert set(path_indices(arch)) == expected
+    full = set(path_indices(arch, naslib_compatible=False))
+    assert full - expected == {b(0, 0, (3, 2, 5, 2)), b(0, 1, (0, 2, 5, 2)), b(0, 1, (1, 5, 2)), b(0, 1, (4, 2))}
+    enc = encode_paths([arch, arch])
+    assert enc.shape == (2, 11204) and set(np.flatnonzero(enc[0])) == expected
+    adj = encode_adjacency_one_hot(arch)
+    matrix = adj[:49].reshape(7, 7)
+    assert matrix[0, 2] == matrix[1, 2] == matrix[2, 3] == matrix[3, 4] == matrix[4, 5] == 1
+    assert matrix[:, 6].tolist() == [0, 0, 1, 1, 1, 1, 0] and matrix.sum() == 12
+    assert adj[49:57].tolist() == [op for _, op in chain]
+
+
+@pytest.mark.parametrize("name", ["rs", "re", "ls", "bananas", "npenas"])
+def test_every_builtin_baseline_searches_the_darts_space(api, name):
+    from naslib_agnet.bridge.darts_space import NasBench301Space
+    from naslib_agnet.experiments.registry import get_optimizer_factory
+
+    np.random.seed(0)
+    torch.manual_seed(0)
+    cls = get_optimizer_factory(name, "builtin")
+    search = {"epochs": 40, "num_init": 10, "k": 5, "num_ensemble": 2, "mlp_epochs": 5, "population_size": 10,
+              "sample_size": 4, "num_candidates": 20}
+    opt = cls({"dataset": "cifar10", "search": {k: v for k, v in search.items()
+                                                 if k in cls({"dataset": "cifar10", "search": {}}).config["search"]
+                                                 or k in ("epochs",)}})
+    opt.adapt_search_space(NasBench301Space(), dataset_api=api)
+    for epoch in range(40):
+        opt.new_epoch(epoch)
+    hashes = [m.arch.get_hash() for m in opt.history]
+    assert len(hashes) == 40 and all(darts.why_invalid(h) is None for h in hashes)
+    assert [m.accuracy for m in opt.history] == [api["oracle"].query(h)["val_acc"] for h in hashes]

@@ -102,3 +102,59 @@ def test_invalid_architectures_and_missing_files_are_named(oracle, data_dir, tmp
 def test_the_oracle_says_it_is_a_substitute(oracle):
     assert oracle.substitute
     assert "substitute" in oracle.splits["val_acc"] and oracle.notes
+
+
+# ------------------------------------------------------------------ the official surrogate's adapter
+class _FakeEnsemble:
+    """Records what nasbench301's ensemble would be asked."""
+
+    def __init__(self, path, value):
+        self.path, self.value, self.calls = path, value, []
+
+    def predict(self, config, representation, with_noise=True):
+        self.calls.append((config, representation, with_noise))
+        return self.value
+
+
+def test_the_official_adapter_passes_the_genotype_nasbench301_expects(tmp_path, monkeypatch):
+    import sys
+    import types
+
+    from naslib_agnet.benchmarks.nasbench301 import OFFICIAL_MODELS_DIR, load_official_nb301_oracle
+
+    models = tmp_path / OFFICIAL_MODELS_DIR
+    (models / "xgb_v1.0").mkdir(parents=True)
+    (models / "lgb_runtime_v1.0").mkdir()
+    module = types.ModuleType("nasbench301")
+    loaded = {}
+    module.load_ensemble = lambda path: loaded.setdefault(path, _FakeEnsemble(path, 94.5 if "xgb" in path else 5000.0))
+    monkeypatch.setitem(sys.modules, "nasbench301", module)
+    oracle = load_official_nb301_oracle(tmp_path)
+    arch = darts.genotype_to_compact(DARTS_V2)
+    assert oracle.query(arch) == {"val_acc": 94.5, "runtime": 5000.0}
+    perf = loaded[str(models / "xgb_v1.0")]
+    genotype, representation, noise = perf.calls[0]
+    assert representation == "genotype" and noise is False
+    assert genotype.normal_concat == [2, 3, 4, 5] == genotype.reduce_concat
+    assert darts.genotype_to_compact(genotype) == arch  # the same cells, DARTS' (op, input) lists
+    assert sorted(genotype.normal) == sorted(DARTS_V2.normal) and sorted(genotype.reduce) == sorted(DARTS_V2.reduce)
+    oracle.query(arch)
+    assert len(perf.calls) == 1  # cached: one surrogate call per architecture
+    assert not oracle.substitute
+
+
+def test_the_official_adapter_says_what_is_missing(tmp_path, monkeypatch):
+    import sys
+
+    from naslib_agnet.benchmarks.nasbench301 import OFFICIAL_MODELS_DIR, load_official_nb301_oracle
+    from naslib_agnet.bridge.darts_space import make_nb301_dataset_api
+
+    with pytest.raises(BenchmarkDataError, match="nb_models_1.0.*figshare.*naslib/data/nb_models_1.0"):
+        make_nb301_dataset_api(tmp_path, "cifar10-official")
+    (tmp_path / OFFICIAL_MODELS_DIR / "xgb_v1.0").mkdir(parents=True)
+    (tmp_path / OFFICIAL_MODELS_DIR / "lgb_runtime_v1.0").mkdir()
+    monkeypatch.setitem(sys.modules, "nasbench301", None)  # import fails
+    with pytest.raises(ImportError, match="pip install nasbench301"):
+        load_official_nb301_oracle(tmp_path)
+    with pytest.raises(BenchmarkDataError, match="cifar10-official"):
+        make_nb301_dataset_api(tmp_path, "imagenet")

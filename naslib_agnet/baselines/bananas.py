@@ -38,12 +38,13 @@ import numpy as np
 from ..bridge.blackbox import BlackBoxOptimizer
 from ..model.ensemble import ACQ_FN_TYPES, MLP_DEFAULTS, MLPEnsemble, acquisition_values
 from .encodings import ENCODERS
+from .encodings_darts import ENCODERS as DARTS_ENCODERS
 from .encodings_nb101 import ENCODERS as NB101_ENCODERS
 
 #: NASLib's ``Ensemble.get_ensemble``: predictor type -> encoding of its ``MLPPredictor``
 PREDICTOR_ENCODINGS = {"bananas": "path", "mlp": "adjacency_one_hot"}
 #: search space type -> encoding name -> encoder of a list of ``get_hash()`` tuples
-SPACE_ENCODERS = {"nasbench201": ENCODERS, "nasbench101": NB101_ENCODERS}
+SPACE_ENCODERS = {"nasbench201": ENCODERS, "nasbench101": NB101_ENCODERS, "nasbench301": DARTS_ENCODERS}
 ACQ_FN_OPTIMIZATIONS = ("mutation", "random_sampling")
 
 

@@ -30,7 +30,8 @@ import numpy as np
 from ..spaces import darts
 from .errors import BenchmarkDataError
 
-__all__ = ["YAHPO_NB301_DIR", "YahpoNb301Oracle", "load_yahpo_nb301_oracle", "yahpo_input_names"]
+__all__ = ["OfficialNb301Oracle", "YAHPO_NB301_DIR", "YahpoNb301Oracle", "load_official_nb301_oracle",
+           "load_yahpo_nb301_oracle", "yahpo_input_names"]
 
 #: where the YAHPO NB301 files sit under the data directory
 YAHPO_NB301_DIR = Path("nasbench301") / "yahpo-nb301-v2"
@@ -180,3 +181,84 @@ def load_yahpo_nb301_oracle(data_dir: str | os.PathLike[str], epoch: int = FINAL
                                  f"Gym's NB301 surrogate, which must be there ({MODEL_FILE}, {ENCODING_FILE}); "
                                  f"see the data directory's README")
     return YahpoNb301Oracle(folder / MODEL_FILE, folder / ENCODING_FILE, epoch=epoch)
+
+
+# --------------------------------------------------------------------------------------
+# The official NAS-Bench-301 surrogate (the nasbench301 package and its v1.0 model files)
+# --------------------------------------------------------------------------------------
+
+#: where NASLib keeps the official model files (``naslib/utils/get_dataset_api.py``), relative to the data folder
+OFFICIAL_MODELS_DIR = Path("nasbench301") / "nb_models_1.0"
+OFFICIAL_PERFORMANCE = "xgb_v1.0"
+OFFICIAL_RUNTIME = "lgb_runtime_v1.0"
+OFFICIAL_MODELS_URL = "https://figshare.com/articles/software/nasbench301_models_v1_0_zip/13061510"
+
+
+class OfficialNb301Oracle:
+    """The official NAS-Bench-301 v1.0 surrogates through the ``nasbench301`` package:
+    ``load_ensemble(xgb_v1.0)`` for the validation accuracy (%), ``load_ensemble(lgb_runtime_v1.0)`` for
+    the runtime (s), each asked ``predict(config=genotype, representation="genotype", with_noise=False)``,
+    as NASLib's ``NasBench301SearchSpace.query`` does (but without noise, so a query is repeatable).
+
+    Args:
+        models_dir: the folder holding ``xgb_v1.0`` and ``lgb_runtime_v1.0`` (NASLib keeps it as
+            ``naslib/data/nb_models_1.0``).
+    """
+
+    substitute = False
+    metric_names = ["val_acc", "runtime"]
+
+    def __init__(self, models_dir: str | os.PathLike[str]):
+        self.models_dir = Path(models_dir).expanduser().absolute()
+        paths = {name: self.models_dir / name for name in (OFFICIAL_PERFORMANCE, OFFICIAL_RUNTIME)}
+        missing = [str(p) for p in paths.values() if not p.is_dir()]
+        if missing:
+            raise BenchmarkDataError(
+                f"the official NAS-Bench-301 surrogate needs its v1.0 model folders {', '.join(missing)}: download "
+                f"nasbench301_models_v1_0.zip ({OFFICIAL_MODELS_URL}) and unpack it so that {self.models_dir} holds "
+                f"{OFFICIAL_PERFORMANCE}/ and {OFFICIAL_RUNTIME}/ (NASLib expects the same folder as "
+                f"naslib/data/nb_models_1.0); or use dataset cifar10, YAHPO's substitute surrogate")
+        try:
+            import nasbench301
+        except ImportError as exc:
+            raise ImportError("the official NAS-Bench-301 surrogate needs the nasbench301 package: pip install "
+                              "nasbench301 (NASLib uses git+https://github.com/automl/nasbench301@no_gin); or use "
+                              "dataset cifar10, YAHPO's substitute surrogate") from exc
+        self._performance = nasbench301.load_ensemble(str(paths[OFFICIAL_PERFORMANCE]))
+        self._runtime = nasbench301.load_ensemble(str(paths[OFFICIAL_RUNTIME]))
+        self.name = "nasbench301/official-v1.0"
+        self.source = str(self.models_dir)
+        self.splits = {"val_acc": "CIFAR-10 validation accuracy (%) predicted by the official NAS-Bench-301 v1.0 XGB "
+                                  "ensemble (no noise)",
+                       "runtime": "training time (s) predicted by the official NAS-Bench-301 v1.0 LGB runtime model"}
+        self.notes: list[str] = []
+        self._cache: dict[darts.Arch, dict[str, float]] = {}
+
+    def __contains__(self, arch: object) -> bool:
+        return darts.why_invalid(arch) is None
+
+    @staticmethod
+    def genotype(arch: Any) -> darts.Genotype:
+        """The genotype passed to ``predict``: DARTS' ``Genotype`` of the canonical architecture."""
+        return darts.compact_to_genotype(arch)
+
+    def query(self, arch: Any) -> dict[str, float]:
+        reason = darts.why_invalid(arch)
+        if reason is not None:
+            raise BenchmarkDataError(f"cannot query the NB301 surrogate with {arch!r}: {reason}")
+        key = darts.canonical(arch)
+        if key not in self._cache:
+            genotype = self.genotype(key)
+            self._cache[key] = {
+                "val_acc": float(self._performance.predict(config=genotype, representation="genotype",
+                                                           with_noise=False)),
+                "runtime": float(self._runtime.predict(config=genotype, representation="genotype", with_noise=False))}
+        return dict(self._cache[key])
+
+    def query_many(self, archs: Iterable[Any]) -> list[dict[str, float]]:
+        return [self.query(a) for a in archs]
+
+
+def load_official_nb301_oracle(data_dir: str | os.PathLike[str]) -> OfficialNb301Oracle:
+    """The official surrogate from ``{data_dir}/nasbench301/nb_models_1.0/`` (see :class:`OfficialNb301Oracle`)."""
+    return OfficialNb301Oracle(Path(data_dir).expanduser().absolute() / OFFICIAL_MODELS_DIR)

@@ -30,23 +30,37 @@ from .naslib_api import Metric, metric_name
 from .table_space import Neighbour, TableSpace
 
 NUM_OPS = len(darts.OPS)
-#: datasets of the NB301 space (NAS-Bench-301 is CIFAR-10 only)
-NB301_DATASETS = {"cifar10": "CIFAR-10 through YAHPO Gym's NB301 surrogate (a substitute for NAS-Bench-301's)"}
+#: datasets of the NB301 space (NAS-Bench-301 is CIFAR-10 only): which surrogate answers
+NB301_DATASETS = {
+    "cifar10": "CIFAR-10 through YAHPO Gym's NB301 surrogate in {data_dir}/nasbench301/yahpo-nb301-v2 (a substitute "
+               "for NAS-Bench-301's)",
+    "cifar10-official": "CIFAR-10 through the official NAS-Bench-301 v1.0 surrogates (the nasbench301 package, model "
+                        "files in {data_dir}/nasbench301/nb_models_1.0)",
+}
 
 
 def canonical_dataset(dataset: str) -> str:
-    """``cifar10`` (case-insensitive); BenchmarkDataError for another name."""
-    if str(dataset).strip().lower() != "cifar10":
-        raise BenchmarkDataError(f"unknown nasbench301 dataset {dataset!r}: NAS-Bench-301 covers cifar10 only")
-    return "cifar10"
+    """``cifar10`` or ``cifar10-official`` (case-insensitive); BenchmarkDataError for another name."""
+    names = {name.lower(): name for name in NB301_DATASETS}
+    try:
+        return names[str(dataset).strip().lower()]
+    except KeyError:
+        raise BenchmarkDataError(f"unknown nasbench301 dataset {dataset!r}; NAS-Bench-301 covers CIFAR-10, "
+                                 "through one of: " + "; ".join(f"{k} = {v}" for k, v in NB301_DATASETS.items())
+                                 ) from None
 
 
 def data_files(data_dir: str | os.PathLike[str], dataset: str) -> list[Path]:
     """The surrogate files :func:`make_nb301_dataset_api` reads (those that exist)."""
-    from ..benchmarks.nasbench301 import ENCODING_FILE, MODEL_FILE, YAHPO_NB301_DIR
+    from ..benchmarks.nasbench301 import (ENCODING_FILE, MODEL_FILE, OFFICIAL_MODELS_DIR, OFFICIAL_PERFORMANCE,
+                                          OFFICIAL_RUNTIME, YAHPO_NB301_DIR)
 
-    folder = Path(data_dir).expanduser().absolute() / YAHPO_NB301_DIR
-    return [folder / name for name in (MODEL_FILE, ENCODING_FILE) if (folder / name).is_file()]
+    root = Path(data_dir).expanduser().absolute()
+    if canonical_dataset(dataset) == "cifar10-official":
+        folder, names = root / OFFICIAL_MODELS_DIR, (OFFICIAL_PERFORMANCE, OFFICIAL_RUNTIME)
+    else:
+        folder, names = root / YAHPO_NB301_DIR, (MODEL_FILE, ENCODING_FILE)
+    return [folder / name for name in names if (folder / name).exists()]
 
 
 class SurrogateModel:
@@ -78,10 +92,11 @@ class SurrogateModel:
 def make_nb301_dataset_api(data_dir: str | os.PathLike[str], dataset: str = "cifar10") -> dict:
     """The ``dataset_api`` of :class:`NasBench301Space` (and of NASLib's ``NasBench301SearchSpace``):
     ``oracle`` (the YAHPO NB301 surrogate) and NASLib's ``nb301_model`` pair (accuracy, runtime)."""
-    from ..benchmarks.nasbench301 import load_yahpo_nb301_oracle
+    from ..benchmarks.nasbench301 import load_official_nb301_oracle, load_yahpo_nb301_oracle
 
     dataset = canonical_dataset(dataset)
-    return nb301_dataset_api(load_yahpo_nb301_oracle(data_dir), dataset)
+    load = load_official_nb301_oracle if dataset == "cifar10-official" else load_yahpo_nb301_oracle
+    return nb301_dataset_api(load(data_dir), dataset)
 
 
 def nb301_dataset_api(oracle, dataset: str = "cifar10") -> dict:
@@ -183,8 +198,8 @@ class NasBench301Space(TableSpace):
         if not isinstance(dataset_api, dict) or "oracle" not in dataset_api:
             raise ValueError("NasBench301Space.query needs the dataset_api from make_nb301_dataset_api(data_dir); "
                              f"got {type(dataset_api).__name__}")
-        if dataset not in (None, "cifar10"):
-            raise ValueError(f"NAS-Bench-301 supports only cifar10, not {dataset!r}")
+        if dataset is not None and dataset not in NB301_DATASETS:
+            raise ValueError(f"NAS-Bench-301 supports only CIFAR-10 ({', '.join(NB301_DATASETS)}), not {dataset!r}")
         values = dataset_api["oracle"].query(self.get_compact())
         name = metric_name(metric)
         if name == "RAW":

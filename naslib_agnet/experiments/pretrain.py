@@ -29,7 +29,7 @@ def sample_quality(generator: Generator, codec: Codec, num: int = 10_000, bound:
         z = generator.sample_latent(min(1000, num - lo), generator=rng, bound=bound)
         node_logits, edge_logits = generator.generate(z)
         archs += codec.decode(*sample_discrete(node_logits, edge_logits, generator=rng), edge_logits.numpy())
-    valid = [codec.dedup_key(a) for a in archs if a is not None]
+    valid = [codec.cell_dedup_key(a) for a in archs if a is not None]
     return {"samples": num, "validity": len(valid) / num, "uniqueness": len(set(valid)) / max(len(valid), 1),
             "unique_valid": len(set(valid))}
 
@@ -45,7 +45,8 @@ def pretrain_defaults(space: str) -> dict[str, int]:
     return {"samples": 2_500_000, "batch_size": 32, **SPACE_PRETRAIN.get(space, {})}
 
 
-def check_pretrain_args(out: Path, samples: int, batch_size: int, lr: float, force: bool = False) -> None:
+def check_pretrain_args(out: Path, samples: int, batch_size: int, lr: float, force: bool = False,
+                        threads: int = 1) -> None:
     """ConfigError for settings that cannot train a generator, or an existing weights file without ``force``."""
     if batch_size < 1:
         raise ConfigError(f"--batch-size must be >= 1, got {batch_size}")
@@ -54,6 +55,8 @@ def check_pretrain_args(out: Path, samples: int, batch_size: int, lr: float, for
                           "trained at all; the spec's pretraining sees 2,500,000 samples (the default)")
     if not lr > 0:
         raise ConfigError(f"--lr must be > 0, got {lr}")
+    if threads < 1:
+        raise ConfigError(f"--threads must be >= 1, got {threads}")
     for path in (out, out.with_suffix(".md")):
         if path.exists() and not force:
             raise ConfigError(f"{path} exists; not overwriting it: write elsewhere (--out), or add --force to "
@@ -61,15 +64,17 @@ def check_pretrain_args(out: Path, samples: int, batch_size: int, lr: float, for
 
 
 def run_pretrain(space: str, out: Path, samples: int, seed: int, batch_size: int, lr: float,
-                 command: str, progress: bool = True, force: bool = False, cells: int = DEFAULT_CELLS) -> dict:
+                 command: str, progress: bool = True, force: bool = False, cells: int = DEFAULT_CELLS,
+                 threads: int = 1) -> dict:
     """Pretrain a generator on the cells of ``space`` (every cell of a finite space; ``cells`` random valid
     cells of one that is not enumerated, drawn with ``seed``) and write its weights and model card to
-    ``out`` (an existing file only with ``force``, which keeps the old one beside it)."""
-    check_pretrain_args(out, samples, batch_size, lr, force)
+    ``out`` (an existing file only with ``force``, which keeps the old one beside it). ``threads``: torch's
+    threads (1 is fastest for the small batches of NB201 and NB101; NB301's batch of 256 gains from 2)."""
+    check_pretrain_args(out, samples, batch_size, lr, force, threads)
     codec = get_codec(space)
     archs = codec.pretraining_cells(np.random.default_rng(seed), cells)
     nodes, edges = codec.encode(archs)
-    torch.set_num_threads(1)
+    torch.set_num_threads(threads)
     torch.manual_seed(seed)
     config = GeneratorConfig.for_codec(codec)
     generator = build_generator(config)
@@ -88,7 +93,7 @@ def run_pretrain(space: str, out: Path, samples: int, seed: int, batch_size: int
     eval_s = time.perf_counter() - start
     meta = {"command": command, "seed": seed, "samples_seen": stats["samples"], "steps": stats["steps"],
             "train_seconds": round(stats["seconds"], 1), "final_recon_loss": stats["final_loss"],
-            "batch_size": batch_size, "lr": lr, "training_cells": len(archs),
+            "batch_size": batch_size, "lr": lr, "training_cells": len(archs), "threads": threads,
             "training_data": _training_data(codec, len(archs), seed),
             "sample_quality_uniform3": quality, "sample_quality_normal": quality_normal,
             "date": date.today().isoformat(), "torch": str(torch.__version__), "python": platform.python_version()}
@@ -124,7 +129,7 @@ Adam lr {meta['lr']}, betas (0.5, 0.999), batch {meta['batch_size']}.
 | command | `{meta['command']}` |
 | seed | {meta['seed']} |
 | samples seen | {meta['samples_seen']:,} ({meta['steps']:,} steps) |
-| wall time (training) | {meta['train_seconds']} s |
+| wall time (training) | {meta['train_seconds']} s ({meta.get('threads', 1)} torch thread(s)) |
 | final reconstruction loss | {meta['final_recon_loss']:.4f} |
 | validity, 10,000 samples, z ~ U[-3,3] | {q['validity']:.4f} |
 | uniqueness of the valid ones, z ~ U[-3,3] | {q['uniqueness']:.4f} ({q['unique_valid']:,} distinct cells) |

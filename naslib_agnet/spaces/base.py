@@ -76,6 +76,10 @@ class Codec(ABC):
         """Key under which two architectures count as the same (exact encoding by default)."""
         return arch
 
+    def cell_dedup_key(self, cell: Any) -> Hashable:
+        """Key under which two cells count as the same (a one-cell space: :meth:`dedup_key`)."""
+        return self.dedup_key(cell)
+
     def pretraining_cells(self, rng: np.random.Generator, num: int) -> list[Any]:
         """The cells the generator is pretrained on: every cell of a finite space (``num`` is ignored),
         ``num`` random valid cells of one that is not enumerated (:meth:`sample_cells`)."""

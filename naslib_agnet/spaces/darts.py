@@ -631,6 +631,9 @@ class DartsCodec(Codec):
     def dedup_key(self, arch: Any) -> Arch:
         return canonical(arch)
 
+    def cell_dedup_key(self, cell: Any) -> Cell:
+        return canonical_cell(cell)
+
     def pretraining_cells(self, rng: np.random.Generator, num: int) -> list[Cell]:
         return sample_cells(rng, num)
 
