@@ -213,3 +213,26 @@ def test_mlp_ensemble_numpy_gradient_matches_autograd(loss):
     np.testing.assert_allclose(grad, ens.flat.grad.numpy(), rtol=1e-4, atol=1e-6)
     np.testing.assert_allclose(ens._np_forward(x)[..., 0], ens._forward(torch.from_numpy(x)).detach().numpy(),
                                rtol=1e-5, atol=1e-5)
+
+
+def test_training_on_the_active_input_columns_is_the_same_training():
+    from naslib_agnet.model.ensemble import MLPEnsemble
+
+    rng = np.random.default_rng(0)
+    x = np.zeros((40, 300), dtype=np.float32)
+    for row in x:  # sparse bits, as DARTS' path encoding; most columns never set
+        row[rng.choice(60, 6, replace=False)] = 1.0
+    y = x[:, :10].sum(1) + rng.normal(0, 0.1, 40)
+    test = np.zeros((15, 300), dtype=np.float32)
+    for row in test:
+        row[rng.choice(120, 6, replace=False)] = 1.0  # also columns no training row has
+    preds = []
+    for reduce in (True, False):
+        torch.manual_seed(3)
+        ens = MLPEnsemble(3, epochs=30)
+        ens.reduce_inputs = reduce
+        train_mae = ens.fit(x, y)
+        preds.append((ens.predict(test), train_mae, ens.flat.detach().clone()))
+    np.testing.assert_allclose(preds[0][0], preds[1][0], rtol=1e-4, atol=1e-5)
+    np.testing.assert_allclose(preds[0][1], preds[1][1], rtol=1e-4, atol=1e-5)
+    torch.testing.assert_close(preds[0][2], preds[1][2], rtol=1e-4, atol=1e-5)
