@@ -217,3 +217,21 @@ def test_every_builtin_baseline_searches_the_darts_space(api, name):
     hashes = [m.arch.get_hash() for m in opt.history]
     assert len(hashes) == 40 and all(darts.why_invalid(h) is None for h in hashes)
     assert [m.accuracy for m in opt.history] == [api["oracle"].query(h)["val_acc"] for h in hashes]
+
+
+def test_models_fitted_apart_see_every_cell_of_a_darts_architecture():
+    from naslib_agnet.search.scorers import discrete_encoding
+    from naslib_agnet.search.scorers.base import architecture_encoding
+
+    rng = np.random.default_rng(6)
+    a, b = darts.sample(rng), darts.sample(rng)
+    same_normal = (a[0], b[1])  # differs from a in the reduction cell only
+    nodes, edges = CODEC.encode([a[0], same_normal[0]])
+    enc = architecture_encoding(CODEC, [a, same_normal], nodes, edges)
+    assert enc.shape == (2, 2 * (11 * 11 + 55))
+    assert not np.array_equal(enc[0], enc[1])
+    np.testing.assert_array_equal(enc[:, :176], discrete_encoding(CODEC, nodes, edges).numpy())
+    nb201 = get_codec("nasbench201")
+    n2, e2 = nb201.encode([(0, 1, 2, 3, 4, 0)])
+    np.testing.assert_array_equal(architecture_encoding(nb201, [(0, 1, 2, 3, 4, 0)], n2, e2),
+                                  discrete_encoding(nb201, n2, e2).numpy())

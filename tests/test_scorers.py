@@ -243,7 +243,7 @@ def test_ranker_trains_as_the_spec_and_scores_with_its_ensemble(split):
         assert torch.equal(a, b)
     _, _, held, _ = split
     nodes, edges = ranker.codec.encode(held[:50])
-    members = ranker.scorer.members(nodes, edges)
+    members = ranker.scorer.members(Candidates(list(held[:50]), nodes, edges, None))
     scores = np.asarray(ranker.scores)
     np.testing.assert_allclose(held_out_scores(ranker, held[:50]), scores.mean() + scores.std() * members.mean(0),
                                rtol=1e-6)
@@ -255,7 +255,7 @@ def test_ranker_acquisitions(split):
     mean = held_out_scores(fitted("ranker", split, retrain_epochs=0, acquisition="mean"), held)
     ucb = fitted("ranker", split, retrain_epochs=0, acquisition="ucb", explore=2.0)
     nodes, edges = ucb.codec.encode(held)
-    spread = np.asarray(ucb.scores).std() * ucb.scorer.members(nodes, edges).std(0)
+    spread = np.asarray(ucb.scores).std() * ucb.scorer.members(Candidates(list(held), nodes, edges, None)).std(0)
     np.testing.assert_allclose(held_out_scores(ucb, held), mean + 2.0 * spread, rtol=1e-9)
     its = held_out_scores(fitted("ranker", split, retrain_epochs=0), held)
     z = (its - mean) / spread

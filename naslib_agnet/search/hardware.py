@@ -300,5 +300,5 @@ class ConditionedRankerScorer(ConditionedScorer):
         for j, ranker in enumerate(self.rankers[1:]):
             if self._metric_fitted[j]:
                 mean, std = ranker._scale
-                metrics[:, j] = mean + std * ranker.members(cands.nodes, cands.edges).mean(0)
+                metrics[:, j] = mean + std * ranker.members(cands).mean(0)
         return [(a, m) for a, m in zip(acc, metrics)]

@@ -88,6 +88,20 @@ def discrete_encoding(codec: Codec, nodes: np.ndarray, edges: np.ndarray) -> tor
     return torch.from_numpy(np.concatenate([onehot.reshape(len(onehot), -1), np.asarray(edges, dtype=np.float32)], 1))
 
 
+def architecture_encoding(codec: Codec, archs, nodes: np.ndarray, edges: np.ndarray) -> np.ndarray:
+    """Whole architectures as a model input, ``[B, cells x D]``: :func:`discrete_encoding` of every cell, the
+    cells concatenated. In a one-cell space that is the encoding of ``nodes`` and ``edges`` (the cell's);
+    in a space of several cells (DARTS) a model fitted apart from the generator sees every cell, not only
+    the one the generator is generating now."""
+    if len(codec.cells) == 1:
+        return discrete_encoding(codec, nodes, edges).numpy()
+    parts = []
+    for i in range(len(codec.cells)):
+        cell_nodes, cell_edges = codec.encode([codec.split(a)[i] for a in archs])
+        parts.append(discrete_encoding(codec, cell_nodes, cell_edges).numpy())
+    return np.concatenate(parts, 1)
+
+
 class Scorer:
     """Base class: a scorer that trains nothing jointly and scores nothing (subclasses do)."""
 

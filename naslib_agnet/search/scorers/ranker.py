@@ -1,6 +1,6 @@
 """The ensemble ranker: the generator and its predictor train as in the spec; after each
 retraining an ensemble of small MLPs is fitted from scratch to the evaluated architectures'
-encodings (z-scored scores, squared error, full batch) and scores the candidates' encodings
+encodings (every cell of an architecture: :func:`~.base.architecture_encoding`) (z-scored scores, squared error, full batch) and scores the candidates' encodings
 through an acquisition function shared with BANANAS (:func:`naslib_agnet.model.ensemble.acquisition_values`):
 one Thompson draw per candidate ("its"), the mean plus ``explore`` spreads ("ucb") or the mean."""
 from __future__ import annotations
@@ -15,7 +15,7 @@ from ...model import MLPEnsemble
 from ...model.ensemble import acquisition_values
 from ...model.fast_backprop import single_thread_blas
 from ..settings import _choice, _positive
-from .base import Candidates, Observations, ScorerContext, discrete_encoding, zscored
+from .base import Candidates, Observations, ScorerContext, architecture_encoding, zscored
 from .spec import SpecScorer, SpecSettings
 
 ACQUISITIONS = ("mean", "ucb", "its")
@@ -69,16 +69,16 @@ class RankerScorer(SpecScorer):
         targets, self._scale = zscored(obs.scores)
         with torch.random.fork_rng(devices=[]), single_thread_blas():
             torch.manual_seed(self._seed())
-            self.ranker.fit(discrete_encoding(self.context.codec, obs.nodes, obs.edges).numpy(), targets)
+            self.ranker.fit(architecture_encoding(self.context.codec, obs.archs, obs.nodes, obs.edges), targets)
 
-    def members(self, nodes: np.ndarray, edges: np.ndarray) -> np.ndarray:
+    def members(self, cands: Candidates) -> np.ndarray:
         """The members' predictions ``(members, M)`` in the z-scored units they were fitted to."""
-        return self.ranker.predict(discrete_encoding(self.context.codec, nodes, edges).numpy())
+        return self.ranker.predict(architecture_encoding(self.context.codec, cands.archs, cands.nodes, cands.edges))
 
     def score(self, cands: Candidates) -> list[Any]:
         s = self.settings
         kind = "exploit_only" if s.acquisition == "mean" else s.acquisition
-        values = acquisition_values(self.members(cands.nodes, cands.edges), None, kind, explore=s.explore,
+        values = acquisition_values(self.members(cands), None, kind, explore=s.explore,
                                     rng=np.random.default_rng(self._seed()))
         mean, std = self._scale
         return (mean + std * values).tolist()
