@@ -152,6 +152,11 @@ def test_a_short_search_runs_end_to_end_on_the_surrogate(data_dir, tmp_path):
         assert q["test_acc"] is None and 85 < q["val_acc"] < 95
     assert darts.genotype_str_to_arch(summary["best"]["arch_str"]) == darts.canonical(queries[-1]["best_arch"])
     assert summary["agnet"]["random_fallbacks"] == 0
+    from naslib_agnet.experiments.report import headline, run_report
+
+    assert "substitute surrogate" in headline(summary)
+    run_report(tmp_path, out=tmp_path / "report")
+    assert "Substitute benchmark: " in (tmp_path / "report" / "results.md").read_text()
 
 
 def test_pretraining_on_random_cells_writes_weights_a_search_starts_from(tmp_path):

@@ -190,7 +190,7 @@ def build_parser() -> argparse.ArgumentParser:
     run.set_defaults(func=cmd_search)
 
     pre = sub.add_parser("pretrain", help="pretrain a generator on a search space (no accuracies used)")
-    pre.add_argument("--search-space", required=True, help="e.g. nasbench201")
+    pre.add_argument("--search-space", required=True, help="nasbench201, nasbench101 or nasbench301")
     pre.add_argument("--out", required=True, help="weights file to write (a model card is written beside it)")
     pre.add_argument("--samples", type=int, default=None,
                      help="training samples seen (default: the spec's, 2500000 = 500 ticks x 5,000; nasbench301 "

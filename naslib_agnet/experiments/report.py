@@ -46,6 +46,14 @@ class RunRecord:
     #: under a hardware task, its constraints in words (``'edgegpu_latency <= 4 ms'``): best_val and
     #: best_test are then those of the best *feasible* architecture so far (NaN / None: none yet)
     condition: str | None = None
+    #: the oracle's own words on its validation accuracy where it is a substitute (YAHPO's NB301 surrogate)
+    substitute: str | None = None
+
+
+def substitute_note(summary: dict[str, Any]) -> str | None:
+    """The run's validation split in words if its oracle is a substitute surrogate, else None."""
+    split = (summary.get("splits") or {}).get("val_acc")
+    return split if isinstance(split, str) and "substitute" in split else None
 
 
 def find_run_folders(root: str | Path) -> list[Path]:
@@ -116,6 +124,8 @@ def headline(summary: dict[str, Any]) -> str:
             line = (f"best feasible ({condition}): val {last['best_feasible_val_acc']:.2f} (its test "
                     f"{test(last['best_feasible_test_acc'])}, {values_text(hw, last.get('best_feasible_metrics'))}) "
                     f"after {n} queries")
+    if substitute_note(summary):
+        line += " (a substitute surrogate's accuracy, not NAS-Bench-301's: see the run's splits)"
     agnet = summary.get("agnet") or {}
     fallbacks = agnet.get("random_fallbacks") or 0
     if fallbacks:
@@ -156,7 +166,8 @@ def load_run(path: str | Path) -> RunRecord:
                          str(s.get("config_id", layout["config_id"])), str(s.get("seed", layout["seed"])),
                          bool(s.get("finished")), best_val,
                          [x.get(prefix + "test_acc") for x in q], s.get("wall_time_s"),
-                         str(s.get("implementation", "builtin")), condition=condition)
+                         str(s.get("implementation", "builtin")), condition=condition,
+                         substitute=substitute_note(s))
     try:
         config, trajectory = json.loads((path / "errors.json").read_text())
         valid = list(trajectory["valid_acc"])
@@ -308,6 +319,9 @@ def render_markdown(groups: list[Group], rows: list[dict], budgets: list[int]) -
         wall = "–" if wall is None else f"{wall:.1f}"
         lines.append(f"| {ds} | {g.name} | {seeds} | {wall} | " + " | ".join(cells) + " |")
     notes = []
+    substitutes = sorted({r.substitute for g in groups for r in g.runs if r.substitute})
+    for text in substitutes:
+        notes.append(f"Substitute benchmark: {text}.")
     if naslib:
         notes.append("† Folders written by NASLib's own runner (errors.json only): best-so-far = running max of "
                      "its per-query valid_acc; the test column is left blank because NASLib's \"test_acc\" on "
