@@ -385,6 +385,8 @@ def plot(groups: list[Group], budgets: list[int], path: Path) -> None:
         if math.isfinite(lo) and math.isfinite(hi) and lo < hi:
             ax.set_ylim(lo - 0.05 * (hi - lo), hi + 0.05 * (hi - lo))
         title = f"{ss}/{ds}" if multi_space else ds
+        if any(r.substitute for g in gs for r in g.runs):
+            title += " (substitute surrogate)"
         ax.set_title(title + (f"\n{cond}" if cond else ""), fontsize=10 if cond else None)
         ax.set_xlabel("queries")
         ax.xaxis.get_major_locator().set_params(integer=True)
