@@ -240,3 +240,89 @@ def test_models_fitted_apart_see_every_cell_of_a_darts_architecture():
     n2, e2 = nb201.encode([(0, 1, 2, 3, 4, 0)])
     np.testing.assert_array_equal(architecture_encoding(nb201, [(0, 1, 2, 3, 4, 0)], n2, e2),
                                   discrete_encoding(nb201, n2, e2).numpy())
+
+
+# ------------------------------------------------------------------ pinned details (from a mutation review)
+def test_sampling_mutation_and_neighbourhood_cover_the_space_as_naslibs_rules_do(api):
+    from naslib_agnet.bridge.darts_space import NasBench301Space
+
+    np.random.seed(1)
+    ops, pairs_by_node = set(), {d: set() for d in darts.INTERMEDIATE_NODES}
+    for _ in range(300):
+        graph = NasBench301Space()
+        graph.sample_random_architecture()
+        for cell in graph.get_hash():
+            for j, (source, op) in enumerate(cell):
+                ops.add(op)
+                pairs_by_node[j // 2 + 2].add(source)
+    assert ops == set(range(7))
+    assert all(pairs_by_node[d] == set(range(d)) for d in darts.INTERMEDIATE_NODES)
+    parent = NasBench301Space()
+    parent.sample_random_architecture()
+    neighbours = {n.arch.get_hash() for n in parent.get_nbhd()}
+    children = set()
+    for _ in range(6000):
+        child = NasBench301Space()
+        child.mutate(parent)
+        children.add(child.get_hash())
+    assert children == neighbours  # a rate-1 mutation reaches exactly the neighbourhood
+    np.random.seed(2)
+    first = [n.arch.get_hash() for n in parent.get_nbhd()]
+    second = [n.arch.get_hash() for n in parent.get_nbhd()]
+    assert first != second and set(first) == set(second)  # shuffled, as NASLib's
+
+
+def test_dataset_names_files_and_the_compact_representation(api, data_dir):
+    from naslib_agnet.bridge.darts_space import canonical_dataset, data_files
+
+    assert canonical_dataset(" CIFAR10 ") == "cifar10" and canonical_dataset("Cifar10-Official") == "cifar10-official"
+    files = data_files(data_dir, "cifar10")
+    assert [p.name for p in files] == ["model_v2.onnx", "encoding_v2.json"]
+    assert all(p.parent.name == "yahpo-nb301-v2" for p in files)
+    assert data_files(data_dir, "cifar10-official") == []  # not here
+    arch = darts.sample(np.random.default_rng(8))
+    loose = tuple(tuple(cell[j ^ 1] if j in (6, 7) else cell[j] for j in range(8)) for cell in arch)
+    perf = api["nb301_model"][0]
+    assert perf.predict(config=loose, representation="compact") == api["oracle"].query(arch)["val_acc"]
+    with pytest.raises(ValueError, match="representation"):
+        perf.predict(config=arch, representation="naslib")
+
+
+def test_the_darts_generator_reads_node_1_alone_at_step_2_and_passes_messages_from_step_3():
+    gen = build_generator(GeneratorConfig.for_codec(CODEC))
+    calls = []
+    forward = gen.gnn.forward
+    gen.gnn.forward = lambda h, adj, biases=None: calls.append(h.shape[1]) or forward(h, adj, biases)
+    z = torch.randn(4, 32, generator=torch.Generator().manual_seed(1))
+    nodes, _ = gen.generate(z)
+    assert calls == list(range(3, 11))  # message passing from step 3 on, over t nodes
+    # step 1 reads node 0's state, step 2 node 1's alone (no gate), then the gated readouts
+    assert [gen._single_node_readout(t) for t in (1, 2, 3)] == [0, 1, None]
+
+
+def test_the_phase_follows_the_count_of_observations_exactly(api):
+    search = AGNetSearch(CODEC, AGNetSettings.build(space="nasbench301", loop={"phase_switch": 48}), seed=0)
+    rng = np.random.default_rng(3)
+    bounds = []
+    search.generator.sample_latent = (lambda original: lambda num, generator=None, bound=None:
+                                      bounds.append(bound) or original(num, generator=generator, bound=bound)
+                                      )(search.generator.sample_latent)
+    for arch in CODEC.sample(rng, 47):
+        search.observe(arch, api["oracle"].query(arch)["val_acc"])
+    search._update_phase()
+    assert search.cell == 0 and bounds and set(bounds) == {search.settings.loop.latent_bound}
+    arch = CODEC.sample(rng, 1)[0]
+    search.observe(arch, api["oracle"].query(arch)["val_acc"])
+    search._update_phase()
+    assert search.cell == 1
+    for arch in CODEC.sample(rng, 200):
+        search.observe(arch, 90.0)
+    search._update_phase()
+    assert search.cell == 1  # the last cell to the end
+
+
+def test_an_untrained_generator_without_valid_cells_falls_back_to_random_cells():
+    search = AGNetSearch(CODEC, AGNetSettings.build(space="nasbench301"), seed=0)
+    search.codec = type("NoValid", (type(CODEC),), {"decode": lambda self, *a, **k: [None] * len(a[0])})()
+    cells = search._generated_cells(2, tries=2)
+    assert len(cells) == 2 and all(darts.why_invalid_cell(c) is None for c in cells)

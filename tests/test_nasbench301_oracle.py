@@ -60,10 +60,29 @@ def test_the_encoding_zeroes_exactly_the_inactive_parameters(oracle):
     assert out[0, 0] != pytest.approx(base, abs=1e-6)
 
 
+def test_the_answer_is_the_models_output_columns_at_the_epoch_asked(oracle, data_dir):
+    archs = [darts.genotype_to_compact(DARTS_V2), darts.sample(np.random.default_rng(9))]
+    raw = oracle.predict(archs)
+    for arch, row in zip(archs, raw):
+        value = oracle.query(arch)
+        assert value["val_acc"] == pytest.approx(100.0 * float(row[0]))
+        assert value["runtime"] == pytest.approx(float(row[2]))  # the third output (the fourth is its increase)
+    early = load_yahpo_nb301_oracle(data_dir, epoch=20)
+    seen = []
+    run = early._session.run
+    early._session = type("Spy", (), {"run": lambda self, out, feeds: seen.append(feeds["x_cont"]) or run(out, feeds)})()
+    assert early.query(archs[0])["val_acc"] < oracle.query(archs[0])["val_acc"] - 1e-3
+    assert float(seen[0][0, 0]) == 20.0
+
+
 def test_an_architecture_in_any_spelling_gets_one_value(oracle):
     v2 = darts.genotype_to_compact(DARTS_V2, canonicalize=False)
     swapped = tuple(tuple(cell[j ^ 1] if j in (4, 5) else cell[j] for j in range(8)) for cell in v2)
     assert oracle.query(swapped) == oracle.query(v2) == oracle.query(darts.canonical(v2))
+    fresh = load_yahpo_nb301_oracle(oracle.model_path.parents[2])
+    for spelling in (v2, swapped, darts.canonical(v2)):
+        fresh.query(spelling)
+    assert len(fresh._cache) == 1  # one surrogate evaluation per architecture, whatever its spelling
     # a config dict and the string form reach the same architecture
     config = darts.compact_to_config(v2)
     assert oracle.query(darts.config_to_compact(config)) == oracle.query(v2)
@@ -77,9 +96,11 @@ def test_batched_and_single_queries_agree_and_are_cached(oracle):
     single = [oracle.query(a) for a in archs]
     for b, s in zip(batched, single):
         assert b["val_acc"] == pytest.approx(s["val_acc"], abs=1e-4)
+    expected = batched[0]["val_acc"]
     returned = fresh.query(archs[0])
     returned["val_acc"] = -1.0  # the caller's copy, not the cache
-    assert fresh.query(archs[0])["val_acc"] == pytest.approx(batched[0]["val_acc"])
+    fresh.query_many(archs[:1])[0]["val_acc"] = -2.0
+    assert fresh.query(archs[0])["val_acc"] == pytest.approx(expected)
     assert archs[0] in fresh and ((0, 0),) not in fresh
 
 
@@ -138,6 +159,8 @@ def test_the_official_adapter_passes_the_genotype_nasbench301_expects(tmp_path, 
     assert genotype.normal_concat == [2, 3, 4, 5] == genotype.reduce_concat
     assert darts.genotype_to_compact(genotype) == arch  # the same cells, DARTS' (op, input) lists
     assert sorted(genotype.normal) == sorted(DARTS_V2.normal) and sorted(genotype.reduce) == sorted(DARTS_V2.reduce)
+    runtime = loaded[str(models / "lgb_runtime_v1.0")]
+    assert runtime.calls[0][1:] == ("genotype", False)
     oracle.query(arch)
     assert len(perf.calls) == 1  # cached: one surrogate call per architecture
     assert not oracle.substitute
