@@ -60,7 +60,45 @@ def _require_onnxruntime():
     return onnxruntime
 
 
-class YahpoNb301Oracle:
+class _SurrogateOracle:
+    """What both NB301 surrogates share: any valid DARTS architecture can be asked, in any spelling; the
+    answers ``{"val_acc": %, "runtime": s}`` are cached per canonical architecture, so an architecture costs
+    the model once, and every caller gets its own copy. Subclasses evaluate the uncached ones
+    (:meth:`_evaluate`)."""
+
+    metric_names = ["val_acc", "runtime"]
+
+    def __init__(self) -> None:
+        self._cache: dict[darts.Arch, dict[str, float]] = {}
+
+    def __contains__(self, arch: object) -> bool:
+        """Every valid DARTS architecture can be evaluated."""
+        return darts.why_invalid(arch) is None
+
+    def _evaluate(self, archs: list[darts.Arch]) -> list[dict[str, float]]:
+        """The answers for distinct canonical architectures (no cache)."""
+        raise NotImplementedError
+
+    def query_many(self, archs: Iterable[Any]) -> list[dict[str, float]]:
+        """``query`` for many architectures (the uncached ones evaluated together)."""
+        keys = [self._key(arch) for arch in archs]
+        todo = list(dict.fromkeys(k for k in keys if k not in self._cache))
+        if todo:
+            self._cache.update(zip(todo, self._evaluate(todo)))
+        return [dict(self._cache[k]) for k in keys]
+
+    def query(self, arch: Any) -> dict[str, float]:
+        """``{"val_acc": validation accuracy in %, "runtime": training seconds}`` of one architecture."""
+        return self.query_many([arch])[0]
+
+    def _key(self, arch: Any) -> darts.Arch:
+        reason = darts.why_invalid(arch)
+        if reason is not None:
+            raise BenchmarkDataError(f"cannot query the NB301 surrogate with {arch!r}: {reason}")
+        return darts.canonical(arch)
+
+
+class YahpoNb301Oracle(_SurrogateOracle):
     """The YAHPO NB301 surrogate as an oracle: ``query(arch) -> {"val_acc": %, "runtime": s}``.
 
     Args:
@@ -73,10 +111,10 @@ class YahpoNb301Oracle:
     """
 
     substitute = True
-    metric_names = ["val_acc", "runtime"]
 
     def __init__(self, model_path: str | os.PathLike[str], encoding_path: str | os.PathLike[str],
                  epoch: int = FINAL_EPOCH, threads: int = 1):
+        super().__init__()
         ort = _require_onnxruntime()
         self.model_path = Path(model_path).absolute()
         self.encoding_path = Path(encoding_path).absolute()
@@ -108,7 +146,6 @@ class YahpoNb301Oracle:
         if set(inputs) != {"x_cat", "x_cont"} or inputs["x_cat"][-1] != len(self._names):
             raise BenchmarkDataError(f"{self.model_path} has inputs {inputs}, not YAHPO NB301's x_cat [batch, "
                                      f"{len(self._names)}] and x_cont [batch, 1]")
-        self._cache: dict[darts.Arch, dict[str, float]] = {}
 
     def _read_encoding(self) -> list[dict[str, int]]:
         try:
@@ -125,11 +162,6 @@ class YahpoNb301Oracle:
                 raise BenchmarkDataError(f"{self.encoding_path}: {name!r} lacks codes for {sorted(set(values) - set(table))}")
             tables.append(table)
         return tables
-
-    # ------------------------------------------------------------------ the oracle door
-    def __contains__(self, arch: object) -> bool:
-        """Every valid DARTS architecture can be evaluated."""
-        return darts.why_invalid(arch) is None
 
     def __repr__(self) -> str:
         return f"YahpoNb301Oracle(epoch={self.epoch}, source={self.source!r})"
@@ -153,24 +185,9 @@ class YahpoNb301Oracle:
         x_cont = np.full((len(archs), 1), float(self.epoch), dtype=np.float32)
         return self._session.run(None, {"x_cat": x_cat, "x_cont": x_cont})[0]
 
-    def query_many(self, archs: Iterable[Any]) -> list[dict[str, float]]:
-        """``query`` for many architectures in one model call (the uncached ones)."""
-        keys = [self._key(arch) for arch in archs]
-        todo = list(dict.fromkeys(k for k in keys if k not in self._cache))
-        if todo:
-            for key, row in zip(todo, self.predict(todo)):
-                self._cache[key] = {"val_acc": float(row[0]) * 100.0, "runtime": float(row[2])}
-        return [dict(self._cache[k]) for k in keys]
-
-    def query(self, arch: Any) -> dict[str, float]:
-        """``{"val_acc": validation accuracy in %, "runtime": training seconds}`` of one architecture."""
-        return self.query_many([arch])[0]
-
-    def _key(self, arch: Any) -> darts.Arch:
-        reason = darts.why_invalid(arch)
-        if reason is not None:
-            raise BenchmarkDataError(f"cannot query the NB301 surrogate with {arch!r}: {reason}")
-        return darts.canonical(arch)
+    def _evaluate(self, archs: list[darts.Arch]) -> list[dict[str, float]]:
+        """One model call for all of them: val_acc the first output x 100, runtime the third."""
+        return [{"val_acc": float(row[0]) * 100.0, "runtime": float(row[2])} for row in self.predict(archs)]
 
 
 def load_yahpo_nb301_oracle(data_dir: str | os.PathLike[str], epoch: int = FINAL_EPOCH) -> YahpoNb301Oracle:
@@ -194,7 +211,7 @@ OFFICIAL_RUNTIME = "lgb_runtime_v1.0"
 OFFICIAL_MODELS_URL = "https://figshare.com/articles/software/nasbench301_models_v1_0_zip/13061510"
 
 
-class OfficialNb301Oracle:
+class OfficialNb301Oracle(_SurrogateOracle):
     """The official NAS-Bench-301 v1.0 surrogates through the ``nasbench301`` package:
     ``load_ensemble(xgb_v1.0)`` for the validation accuracy (%), ``load_ensemble(lgb_runtime_v1.0)`` for
     the runtime (s), each asked ``predict(config=genotype, representation="genotype", with_noise=False)``,
@@ -206,9 +223,9 @@ class OfficialNb301Oracle:
     """
 
     substitute = False
-    metric_names = ["val_acc", "runtime"]
 
     def __init__(self, models_dir: str | os.PathLike[str]):
+        super().__init__()
         self.models_dir = Path(models_dir).expanduser().absolute()
         paths = {name: self.models_dir / name for name in (OFFICIAL_PERFORMANCE, OFFICIAL_RUNTIME)}
         missing = [str(p) for p in paths.values() if not p.is_dir()]
@@ -232,31 +249,21 @@ class OfficialNb301Oracle:
                                   "ensemble (no noise)",
                        "runtime": "training time (s) predicted by the official NAS-Bench-301 v1.0 LGB runtime model"}
         self.notes: list[str] = []
-        self._cache: dict[darts.Arch, dict[str, float]] = {}
-
-    def __contains__(self, arch: object) -> bool:
-        return darts.why_invalid(arch) is None
 
     @staticmethod
     def genotype(arch: Any) -> darts.Genotype:
         """The genotype passed to ``predict``: DARTS' ``Genotype`` of the canonical architecture."""
         return darts.compact_to_genotype(arch)
 
-    def query(self, arch: Any) -> dict[str, float]:
-        reason = darts.why_invalid(arch)
-        if reason is not None:
-            raise BenchmarkDataError(f"cannot query the NB301 surrogate with {arch!r}: {reason}")
-        key = darts.canonical(arch)
-        if key not in self._cache:
-            genotype = self.genotype(key)
-            self._cache[key] = {
+    def _evaluate(self, archs: list[darts.Arch]) -> list[dict[str, float]]:
+        answers = []
+        for arch in archs:
+            genotype = self.genotype(arch)
+            answers.append({
                 "val_acc": float(self._performance.predict(config=genotype, representation="genotype",
                                                            with_noise=False)),
-                "runtime": float(self._runtime.predict(config=genotype, representation="genotype", with_noise=False))}
-        return dict(self._cache[key])
-
-    def query_many(self, archs: Iterable[Any]) -> list[dict[str, float]]:
-        return [self.query(a) for a in archs]
+                "runtime": float(self._runtime.predict(config=genotype, representation="genotype", with_noise=False))})
+        return answers
 
 
 def load_official_nb301_oracle(data_dir: str | os.PathLike[str]) -> OfficialNb301Oracle:

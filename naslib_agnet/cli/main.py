@@ -91,14 +91,12 @@ def cmd_search(args: argparse.Namespace) -> int:
 
 
 def cmd_pretrain(args: argparse.Namespace) -> int:
-    from ..experiments.pretrain import check_pretrain_args
-
-    from ..experiments.pretrain import pretrain_defaults
+    from ..experiments.pretrain import DEFAULT_CELLS, check_pretrain_args, pretrain_defaults
 
     out = Path(args.out)
-    defaults = pretrain_defaults(args.search_space)
-    args.samples = defaults["samples"] if args.samples is None else args.samples
-    args.batch_size = defaults["batch_size"] if args.batch_size is None else args.batch_size
+    for name, value in {**pretrain_defaults(args.search_space), "cells": DEFAULT_CELLS}.items():
+        if getattr(args, name) is None:  # the spec's value where the command line gives none
+            setattr(args, name, value)
     check_pretrain_args(out, args.samples, args.batch_size, args.lr, args.force, args.threads)
     Status(args.command, args.quiet)("loading torch ...")
     from ..experiments.pretrain import run_pretrain
@@ -197,7 +195,7 @@ def build_parser() -> argparse.ArgumentParser:
                           "10000000)")
     pre.add_argument("--seed", type=int, default=0)
     pre.add_argument("--batch-size", type=int, default=None, help="default: the spec's, 32 (nasbench301: 256)")
-    pre.add_argument("--cells", type=int, default=100_000,
+    pre.add_argument("--cells", type=int, default=None,
                      help="spaces that are not enumerated (nasbench301): random valid cells to train on "
                           "(default 100000); a finite space trains on all its cells")
     pre.add_argument("--lr", type=float, default=2e-4)

@@ -117,10 +117,9 @@ def _training_data(codec, count: int, seed: int) -> str:
 
 def _model_card(space: str, meta: dict, eval_s: float) -> str:
     q, qn = meta["sample_quality_uniform3"], meta["sample_quality_normal"]
-    data = meta.get("training_data", f"the {meta['training_cells']:,} cells of the space")
     return f"""# AG-Net generator for {space}
 
-Unsupervised pretraining (spec §4): every step reconstructs a random batch of {data}
+Unsupervised pretraining (spec §4): every step reconstructs a random batch of {meta['training_data']}
 from fresh z ~ N(0, I); no accuracies are used.
 Adam lr {meta['lr']}, betas (0.5, 0.999), batch {meta['batch_size']}.
 
@@ -129,7 +128,7 @@ Adam lr {meta['lr']}, betas (0.5, 0.999), batch {meta['batch_size']}.
 | command | `{meta['command']}` |
 | seed | {meta['seed']} |
 | samples seen | {meta['samples_seen']:,} ({meta['steps']:,} steps) |
-| wall time (training) | {meta['train_seconds']} s ({meta.get('threads', 1)} torch thread(s)) |
+| wall time (training) | {meta['train_seconds']} s ({meta['threads']} torch thread(s)) |
 | final reconstruction loss | {meta['final_recon_loss']:.4f} |
 | validity, 10,000 samples, z ~ U[-3,3] | {q['validity']:.4f} |
 | uniqueness of the valid ones, z ~ U[-3,3] | {q['uniqueness']:.4f} ({q['unique_valid']:,} distinct cells) |

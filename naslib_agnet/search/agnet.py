@@ -129,8 +129,6 @@ class AGNetSearch:
 
     def active_cells(self, archs) -> list[Any]:
         """The active cell of each architecture (the architecture itself in a one-cell space)."""
-        if len(self.codec.cells) == 1:
-            return [self.codec.split(a)[0] for a in archs]
         return [self.codec.split(a)[self.cell] for a in archs]
 
     def observations(self) -> Observations:
@@ -193,13 +191,18 @@ class AGNetSearch:
         self.generator.eval()
         cells: list[Any] = []
         for _ in range(tries):
-            z = self.generator.sample_latent(100, generator=self.torch_rng, bound=self.settings.loop.latent_bound)
-            node_logits, edge_logits = self.generator.generate(z)
-            types, edges = sample_discrete(node_logits, edge_logits, generator=self.torch_rng)
-            cells += [c for c in self.codec.decode(types, edges, edge_logits.numpy()) if c is not None]
+            cells += [c for c in self._draw(100)[0] if c is not None]
             if len(cells) >= count:
                 return cells[:count]
         return cells + self.codec.sample_cells(self.rng, count - len(cells))
+
+    def _draw(self, num: int) -> tuple[list[Any | None], torch.Tensor, torch.Tensor]:
+        """``num`` latent points z ~ U[-bound, bound] through the generator, sampled (spec §2.4) and decoded:
+        the cells (None where invalid), the node logits and the edge logits."""
+        z = self.generator.sample_latent(num, generator=self.torch_rng, bound=self.settings.loop.latent_bound)
+        node_logits, edge_logits = self.generator.generate(z)
+        types, edges = sample_discrete(node_logits, edge_logits, generator=self.torch_rng)
+        return self.codec.decode(types, edges, edge_logits.numpy()), node_logits, edge_logits
 
     def _compose(self, cell: Any) -> ArchKey:
         """The architecture of a generated active cell and the fixed other cells."""
@@ -270,12 +273,10 @@ class AGNetSearch:
         rejected: set[Hashable] = set()  # candidates the filter discarded
         reads_outputs = self.scorer.reads_outputs
         for chunk in range(1, s.max_chunks + 1):
-            z = self.generator.sample_latent(chunk * s.chunk_size, generator=self.torch_rng, bound=s.latent_bound)
-            node_logits, edge_logits = self.generator.generate(z)
+            cells, node_logits, edge_logits = self._draw(chunk * s.chunk_size)
             outputs = torch.cat([node_logits.flatten(1), edge_logits], 1) if reads_outputs else None
-            types, edges = sample_discrete(node_logits, edge_logits, generator=self.torch_rng)
-            self.timings.latent_draws += len(z)
-            for i, cell in enumerate(self.codec.decode(types, edges, edge_logits.numpy())):
+            self.timings.latent_draws += len(cells)
+            for i, cell in enumerate(cells):
                 if cell is None:
                     continue
                 arch = self._compose(cell)

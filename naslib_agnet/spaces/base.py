@@ -83,7 +83,7 @@ class Codec(ABC):
     def pretraining_cells(self, rng: np.random.Generator, num: int) -> list[Any]:
         """The cells the generator is pretrained on: every cell of a finite space (``num`` is ignored),
         ``num`` random valid cells of one that is not enumerated (:meth:`sample_cells`)."""
-        return list(self.enumerate())
+        return list(self.enumerate()) if self.enumerable else self.sample_cells(rng, num)
 
     def sample_cells(self, rng: np.random.Generator, num: int) -> list[Any]:
         """``num`` uniformly random valid cells (spaces that are not enumerated)."""

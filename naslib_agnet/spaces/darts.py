@@ -634,9 +634,6 @@ class DartsCodec(Codec):
     def cell_dedup_key(self, cell: Any) -> Cell:
         return canonical_cell(cell)
 
-    def pretraining_cells(self, rng: np.random.Generator, num: int) -> list[Cell]:
-        return sample_cells(rng, num)
-
     def sample_cells(self, rng: np.random.Generator, num: int) -> list[Cell]:
         """``num`` random valid cells (no enumeration)."""
         return sample_cells(rng, num)
