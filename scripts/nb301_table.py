@@ -3,6 +3,7 @@ validation accuracy at the budgets, the best genotype it found (over all seeds, 
 time of a trial goes.
 
     python scripts/nb301_table.py runs/compare_nb301 [--budgets 48 96 192 304] [--genotype-at 192]
+        [--paired agnet_ranker re --paired agnet re]
 
 Reads the run folders that ``naslib-agnet compare --config-file configs/compare_nb301.yaml`` wrote.
 """
@@ -30,11 +31,24 @@ def best_at(summary: dict, budget: int) -> dict:
     return next(x for x in summary["queries"][:budget] if x["arch"] == arch)
 
 
+def paired(first: list[dict], second: list[dict], budget: int) -> str:
+    import numpy as np
+    from scipy import stats
+
+    by_seed = {s["seed"]: s["queries"][budget - 1]["best_val_acc"] for s in second}
+    d = np.array([s["queries"][budget - 1]["best_val_acc"] - by_seed[s["seed"]] for s in first if s["seed"] in by_seed])
+    half = stats.t.ppf(0.975, len(d) - 1) * d.std(ddof=1) / np.sqrt(len(d))
+    return f"{d.mean():+.3f} [{d.mean() - half:+.3f}, {d.mean() + half:+.3f}], {(d > 0).sum()} of {len(d)}"
+
+
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     parser.add_argument("root", type=Path)
     parser.add_argument("--budgets", type=int, nargs="+", default=[48, 96, 192, 304])
     parser.add_argument("--genotype-at", type=int, default=192)
+    parser.add_argument("--paired", nargs=2, action="append", default=[], metavar=("A", "B"),
+                        help="also print A - B paired over the seeds both ran, at each budget: mean, 95 %% "
+                             "t-interval, seeds where A is ahead")
     args = parser.parse_args()
     runs = runs_by_optimizer(args.root)
     if not runs:
@@ -56,6 +70,10 @@ def main() -> None:
     for name, items in runs.items():
         best = max((best_at(s, args.genotype_at) | {"seed": s["seed"]} for s in items), key=lambda q: q["val_acc"])
         print(f"- {name} (seed {best['seed']}, {best['val_acc']:.2f}): {best['arch_str']}")
+    for a, b in args.paired:
+        print(f"\n{a} - {b}, paired over seeds (mean [95 % t-interval], seeds won):")
+        for budget in args.budgets:
+            print(f"- {budget} queries: {paired(runs[a], runs[b], budget)}")
     agnet = runs.get("agnet")
     if agnet:
         parts = {k: statistics.median(s["agnet"][k] for s in agnet) for k in ("retrain_s", "generate_s", "rank_fit_s")}
